@@ -1,0 +1,41 @@
+package dev.p2psuite.gateway;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Gateway settings. Each can be set as a property or as an environment variable: {@code p2p.gateway.dht-address}
+ * is {@code P2P_GATEWAY_DHT_ADDRESS}. Defaults fit one node on one machine (README, "Configuration").
+ */
+@ConfigMapping(prefix = "p2p")
+public interface GatewayConfig {
+
+    /** The node's data directory, shared by its services; holds the node key in {@code identity/node.key}. */
+    @WithDefault("p2p-data")
+    Path dataDir();
+
+    Gateway gateway();
+
+    interface Gateway {
+        /** {@code host:port} of this node's dht-service. */
+        @WithDefault("127.0.0.1:7001")
+        String dhtAddress();
+
+        /** {@code host:port} of this node's storage-service. */
+        @WithDefault("127.0.0.1:7002")
+        String storageAddress();
+
+        /** {@code host:port} of this node's relay-service. */
+        @WithDefault("127.0.0.1:7003")
+        String relayAddress();
+
+        /** Host other nodes dial to reach this gateway, published as the host candidate of the node's record. */
+        @WithDefault("127.0.0.1")
+        String advertiseHost();
+
+        /** Port published with {@link #advertiseHost()}; defaults to the port the gateway listens on. */
+        Optional<Integer> advertisePort();
+    }
+}

@@ -1,0 +1,39 @@
+package dev.p2psuite.grpc;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import java.util.concurrent.TimeUnit;
+
+/** Channels from a gateway to its node's own services: plaintext (they never leave the node), long-lived. */
+public final class InternalChannels {
+
+    private InternalChannels() {
+    }
+
+    /**
+     * Opens a channel to {@code host:port}. One channel per service is kept for the process's life:
+     * a channel per call costs a connection each time (STACK.md: +0.6 ms and sockets in TIME_WAIT).
+     */
+    public static ManagedChannel open(String hostPort) {
+        HostPort address = HostPort.parse(hostPort);
+        return NettyChannelBuilder.forAddress(address.host(), address.port())
+                .usePlaintext()
+                .maxInboundMessageSize(WireLimits.MAX_MESSAGE_BYTES)
+                .flowControlWindow(WireLimits.FLOW_CONTROL_WINDOW_BYTES)
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .build();
+    }
+
+    /** Shuts a channel down, waiting briefly for calls in flight. */
+    public static void close(ManagedChannel channel) {
+        channel.shutdown();
+        try {
+            if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+                channel.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            channel.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

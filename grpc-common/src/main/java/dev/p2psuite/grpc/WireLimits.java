@@ -1,0 +1,21 @@
+package dev.p2psuite.grpc;
+
+/** Limits every gRPC server and client of a node applies; documented in README ("Limits"). */
+public final class WireLimits {
+
+    /** Bytes in one piece of content (DESIGN.md: 256 KiB, as BitTorrent's common piece size). */
+    public static final int PIECE_SIZE = 262_144;
+
+    /**
+     * Largest serialized gRPC message, in bytes, accepted by servers and clients: a full piece plus its
+     * envelope must fit with room to spare (the unified Quarkus server defaults to 256 KB, which a piece
+     * overflows). Must equal {@code quarkus.grpc.server.max-inbound-message-size} in each service.
+     */
+    public static final int MAX_MESSAGE_BYTES = 1_048_576;
+
+    /** HTTP/2 flow-control window of internal channels: bulk piece streams stall on the 64 KiB default. */
+    public static final int FLOW_CONTROL_WINDOW_BYTES = 16 * 1_048_576;
+
+    private WireLimits() {
+    }
+}

@@ -1,0 +1,307 @@
+package dev.p2psuite.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import dev.p2psuite.grpc.PeerHandshake;
+import dev.p2psuite.grpc.PeerHandshake.PeerSession;
+import dev.p2psuite.grpc.PeerMetadata;
+import dev.p2psuite.grpc.PeerRecords;
+import dev.p2psuite.grpc.WireLimits;
+import dev.p2psuite.identity.AuthenticationException;
+import dev.p2psuite.identity.Candidate;
+import dev.p2psuite.identity.NodeId;
+import dev.p2psuite.identity.NodeKey;
+import dev.p2psuite.identity.PeerRecord;
+import dev.p2psuite.identity.SignedPeerRecord;
+import dev.p2psuite.proto.auth.v1.AuthenticateRequest;
+import dev.p2psuite.proto.auth.v1.ChallengeRequest;
+import dev.p2psuite.proto.auth.v1.ChallengeResponse;
+import dev.p2psuite.proto.auth.v1.PeerAuthGrpc;
+import dev.p2psuite.proto.dht.v1.DhtPeerGrpc;
+import dev.p2psuite.proto.dht.v1.StoreRequest;
+import dev.p2psuite.proto.dht.v1.ValueRecord;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.MetadataUtils;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * A 3-node network of 12 real processes, started and stopped with {@code ./p2p} exactly as a user does, and
+ * exercised over real gRPC and HTTP: readiness, health, metrics, reflection, peer authentication through the
+ * gateway, routing to the owning service, and the message-size boundary.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LocalNetworkTest {
+
+    private static final int NODES = 3;
+    private static final String DHT_PEER = "p2p.dht.v1.DhtPeer";
+
+    /** What reflection must list on each kind of process (besides its own reflection service). */
+    private static final Map<String, Set<String>> EXPECTED_SERVICES = Map.of(
+            "gateway", Set.of("p2p.auth.v1.PeerAuth", "p2p.gateway.v1.NodeApi", DHT_PEER, "p2p.search.v1.SearchPeer",
+                    "p2p.storage.v1.PiecePeer", "p2p.relay.v1.RelayPeer", "grpc.health.v1.Health"),
+            "dht-service", Set.of(DHT_PEER, "p2p.dht.v1.DhtInternal", "p2p.search.v1.SearchPeer", "p2p.search.v1.SearchInternal", "grpc.health.v1.Health"),
+            "storage-service", Set.of("p2p.storage.v1.PiecePeer", "p2p.storage.v1.StorageInternal", "grpc.health.v1.Health"),
+            "relay-service", Set.of("p2p.relay.v1.RelayPeer", "p2p.relay.v1.RelayInternal", "grpc.health.v1.Health"));
+
+    private final SecureRandom random = new SecureRandom();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private LocalNetwork network;
+    private LocalNetwork.Result upResult;
+
+    @BeforeAll
+    void startNetwork() throws Exception {
+        network = new LocalNetwork(NODES, 17_100);
+        network.p2p("down"); // a network left over by an interrupted run
+        upResult = network.p2p("up", "--nodes", Integer.toString(NODES));
+        System.out.println(upResult.output());
+        assertThat(upResult.exitCode()).as("./p2p up output:\n%s", upResult.output()).isZero();
+    }
+
+    @AfterAll
+    void stopNetwork() throws Exception {
+        if (network != null) {
+            network.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void upPrintsEveryNodesGatewayAddress() {
+        for (int node = 1; node <= NODES; node++) {
+            assertThat(upResult.output()).contains("node " + node + "  gateway 127.0.0.1:" + network.port(node, "gateway"));
+        }
+        assertThat(upResult.output()).contains("all 12 services ready");
+    }
+
+    @Test
+    @Order(2)
+    void everyProcessServesHealthMetricsAndGrpcHealth() throws Exception {
+        for (int node = 1; node <= NODES; node++) {
+            for (String service : LocalNetwork.SERVICES) {
+                int port = network.port(node, service);
+                for (String path : List.of("/q/health/live", "/q/health/ready")) {
+                    HttpResponse<String> r = get(port, path);
+                    assertThat(r.statusCode()).as("node %d %s %s: %s", node, service, path, r.body()).isEqualTo(200);
+                }
+                HttpResponse<String> metrics = get(port, "/q/metrics");
+                assertThat(metrics.statusCode()).isEqualTo(200);
+                assertThat(metrics.body()).contains("# TYPE jvm_memory_used_bytes");
+                HealthCheckResponse health = HealthGrpc.newBlockingStub(network.channel(node, service))
+                        .withDeadlineAfter(5, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
+                assertThat(health.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+            }
+        }
+    }
+
+    @Test
+    @Order(3)
+    void reflectionListsEveryServiceOfEveryProcess() throws Exception {
+        for (int node = 1; node <= NODES; node++) {
+            for (String service : LocalNetwork.SERVICES) {
+                Set<String> listed = Reflection.listServices(network.channel(node, service));
+                assertThat(listed).as("node %d %s", node, service).containsAll(EXPECTED_SERVICES.get(service));
+            }
+        }
+    }
+
+    @Test
+    @Order(4)
+    void peerCallWithoutSessionIsRefusedWithInstructions() {
+        assertThatThrownBy(() -> dhtPeer(1).store(storeOf(16)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+                    assertThat(e.getStatus().getDescription()).contains("PeerAuth/Challenge", "p2p-session-bin");
+                });
+    }
+
+    @Test
+    @Order(5)
+    void authenticatedPeerCallReachesTheServiceThatOwnsIt() throws Exception {
+        PeerSession session = handshake(1, NodeKey.generate(random));
+        // dht-service answers (its Kademlia RPCs land with issue 3); the gateway itself serves no DhtPeer method.
+        assertThatThrownBy(() -> session.attachTo(dhtPeer(1)).store(storeOf(16)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+    }
+
+    @Test
+    @Order(6)
+    void responderProvesItsIdentityAndIsTheNodeDialed() throws Exception {
+        NodeKey caller = NodeKey.generate(random);
+        PeerSession first = handshake(1, caller);
+        NodeId node1 = first.responder().nodeId();
+        PeerSession again = PeerHandshake.authenticate(network.channel(1, "gateway"), caller, recordOf(caller),
+                node1, random);
+        assertThat(again.responder().nodeId()).isEqualTo(node1);
+        // node 2 is not node 1: a client that dialed node 1's ID at node 2's address notices
+        assertThatThrownBy(() -> PeerHandshake.authenticate(network.channel(2, "gateway"), caller, recordOf(caller),
+                node1, random))
+                .isInstanceOf(AuthenticationException.class).hasMessageContaining("dialed " + node1.toHex());
+    }
+
+    @Test
+    @Order(7)
+    void callerClaimingAnotherNodesIdIsRefused() {
+        NodeKey victim = NodeKey.generate(random);
+        NodeKey attacker = NodeKey.generate(random);
+        PeerAuthGrpc.PeerAuthBlockingStub auth = PeerAuthGrpc.newBlockingStub(network.channel(1, "gateway"));
+        byte[] clientNonce = new byte[32];
+        random.nextBytes(clientNonce);
+        ChallengeResponse challenge = auth.challenge(ChallengeRequest.newBuilder()
+                .setClientNonce(ByteString.copyFrom(clientNonce)).build());
+        NodeId responder = NodeId.of(challenge.getResponder().getRecord().getNodeId().toByteArray());
+        // The victim's genuine record, but the handshake signature is the attacker's.
+        byte[] callerMessage = dev.p2psuite.identity.PeerAuthenticator.callerMessage(
+                challenge.getServerNonce().toByteArray(), responder, victim.nodeId());
+        AuthenticateRequest claim = AuthenticateRequest.newBuilder()
+                .setServerNonce(challenge.getServerNonce())
+                .setCaller(PeerRecords.toProto(recordOf(victim)))
+                .setCallerSignature(ByteString.copyFrom(attacker.sign(callerMessage)))
+                .build();
+        assertThatThrownBy(() -> auth.authenticate(claim))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+    }
+
+    @Test
+    @Order(8)
+    void forgedAndMalformedRecordsAreRefused() {
+        NodeKey caller = NodeKey.generate(random);
+        NodeKey other = NodeKey.generate(random);
+        PeerAuthGrpc.PeerAuthBlockingStub auth = PeerAuthGrpc.newBlockingStub(network.channel(1, "gateway"));
+        // A record naming an ID that is not its key's: rejected before any signature is looked at.
+        SignedPeerRecord honest = recordOf(caller);
+        PeerRecord mismatched = new PeerRecord(other.nodeId(), caller.publicKey(), honest.seq(), honest.record().candidates());
+        SignedPeerRecord mismatchedSigned = new SignedPeerRecord(mismatched, caller.sign(mismatched.canonicalBytes()));
+        assertThatThrownBy(() -> auth.authenticate(authenticateWith(auth, mismatchedSigned, caller)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+                    assertThat(e.getStatus().getDescription()).contains(other.nodeId().toHex());
+                });
+        // A nonce of the wrong size is a malformed request.
+        assertThatThrownBy(() -> auth.challenge(ChallengeRequest.newBuilder()
+                .setClientNonce(ByteString.copyFrom(new byte[3])).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).contains("client_nonce");
+                });
+    }
+
+    @Test
+    @Order(9)
+    void forgedSessionTokenIsRefused() {
+        byte[] forged = new byte[60];
+        random.nextBytes(forged);
+        Metadata headers = new Metadata();
+        headers.put(PeerMetadata.SESSION_TOKEN, forged);
+        assertThatThrownBy(() -> dhtPeer(1).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .store(storeOf(16)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+    }
+
+    @Test
+    @Order(10)
+    void fullPiecePassesBothHopsAndOversizeMessageIsRejectedWhileTheNodeKeepsServing() throws Exception {
+        PeerSession session = handshake(2, NodeKey.generate(random));
+        DhtPeerGrpc.DhtPeerBlockingStub dht = session.attachTo(dhtPeer(2));
+        // A whole piece (plus envelope) crosses the gateway and reaches dht-service, which answers.
+        assertThatThrownBy(() -> dht.store(storeOf(WireLimits.PIECE_SIZE)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+        // Twice the limit is refused at the gateway.
+        assertThatThrownBy(() -> dht.store(storeOf(2 * WireLimits.MAX_MESSAGE_BYTES)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+        // ... and the node goes on serving.
+        assertThatThrownBy(() -> dht.store(storeOf(16)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+        assertThat(get(network.port(2, "gateway"), "/q/health/ready").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(100)
+    void downStopsEveryProcess() throws Exception {
+        LocalNetwork.Result down = network.p2p("down");
+        assertThat(down.exitCode()).as(down.output()).isZero();
+        assertThat(down.output()).contains("stopped 12 processes");
+        try (var pids = Files.list(network.runDir.resolve("pids"))) {
+            assertThat(pids).isEmpty();
+        }
+        for (int node = 1; node <= NODES; node++) {
+            for (String service : LocalNetwork.SERVICES) {
+                int port = network.port(node, service);
+                assertThatThrownBy(() -> get(port, "/q/health/live")).as("port %d still answers", port)
+                        .isInstanceOf(java.io.IOException.class);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private HttpResponse<String> get(int port, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private DhtPeerGrpc.DhtPeerBlockingStub dhtPeer(int node) {
+        return DhtPeerGrpc.newBlockingStub(network.channel(node, "gateway")).withDeadlineAfter(10, TimeUnit.SECONDS);
+    }
+
+    private PeerSession handshake(int node, NodeKey caller) throws AuthenticationException {
+        return PeerHandshake.authenticate(network.channel(node, "gateway"), caller, recordOf(caller), null, random);
+    }
+
+    private static SignedPeerRecord recordOf(NodeKey key) {
+        return SignedPeerRecord.sign(key, System.currentTimeMillis(), List.of(Candidate.host("127.0.0.1", 1)));
+    }
+
+    private AuthenticateRequest authenticateWith(PeerAuthGrpc.PeerAuthBlockingStub auth, SignedPeerRecord record,
+                                                 NodeKey signer) {
+        byte[] clientNonce = new byte[32];
+        random.nextBytes(clientNonce);
+        ChallengeResponse challenge = auth.challenge(ChallengeRequest.newBuilder()
+                .setClientNonce(ByteString.copyFrom(clientNonce)).build());
+        NodeId responder = NodeId.of(challenge.getResponder().getRecord().getNodeId().toByteArray());
+        byte[] message = dev.p2psuite.identity.PeerAuthenticator.callerMessage(
+                challenge.getServerNonce().toByteArray(), responder, record.nodeId());
+        return AuthenticateRequest.newBuilder()
+                .setServerNonce(challenge.getServerNonce())
+                .setCaller(PeerRecords.toProto(record))
+                .setCallerSignature(ByteString.copyFrom(signer.sign(message)))
+                .build();
+    }
+
+    private static StoreRequest storeOf(int valueBytes) {
+        return StoreRequest.newBuilder()
+                .setRecord(ValueRecord.newBuilder().setKey(ByteString.copyFrom(new byte[20]))
+                        .setValue(ByteString.copyFrom(new byte[valueBytes])))
+                .build();
+    }
+}

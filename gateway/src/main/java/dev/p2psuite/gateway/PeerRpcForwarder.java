@@ -7,8 +7,9 @@ import dev.p2psuite.identity.PeerRecordBook;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
-import io.grpc.Context;
 import io.grpc.Deadline;
+import io.grpc.Drainable;
+import io.grpc.KnownLength;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
@@ -19,9 +20,13 @@ import io.grpc.Status;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 
 /**
  * Routes a peer-facing service, unparsed, to the node service that owns it. Messages cross as bytes (no
@@ -34,7 +39,7 @@ final class PeerRpcForwarder {
     private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
+            return new MessageBytes(value);
         }
 
         @Override
@@ -48,6 +53,24 @@ final class PeerRpcForwarder {
     };
 
     private PeerRpcForwarder() {
+    }
+
+    /**
+     * A serialized message as gRPC transports want it: its length known up front, drained in one write (the
+     * Vert.x server requires {@link Drainable}; grpc-java uses both to skip a buffer copy).
+     */
+    private static final class MessageBytes extends ByteArrayInputStream implements Drainable, KnownLength {
+        MessageBytes(byte[] bytes) {
+            super(bytes);
+        }
+
+        @Override
+        public int drainTo(OutputStream target) throws IOException {
+            int n = available();
+            target.write(buf, pos, n);
+            pos = count;
+            return n;
+        }
     }
 
     /**
@@ -90,8 +113,12 @@ final class PeerRpcForwarder {
             }
             peers.get(peer).ifPresent(record ->
                     outHeaders.put(PeerMetadata.PEER_RECORD, PeerRecords.toProto(record).toByteArray()));
-            CallOptions options = CallOptions.DEFAULT;
-            Deadline deadline = Context.current().getDeadline();
+            // The backend's callbacks run on the caller's event loop: every step of both directions then happens
+            // on one thread, which the Vert.x server call requires and which makes the pipe lock-free.
+            Context vertx = Vertx.currentContext();
+            Executor callerThread = vertx == null ? Runnable::run : task -> vertx.runOnContext(v -> task.run());
+            CallOptions options = CallOptions.DEFAULT.withExecutor(callerThread);
+            Deadline deadline = io.grpc.Context.current().getDeadline();
             if (deadline != null) {
                 options = options.withDeadline(deadline);
             }
@@ -106,19 +133,20 @@ final class PeerRpcForwarder {
     }
 
     /**
-     * Both directions of one forwarded call. A direction that could not pass a message on waits (its flag
-     * set) until the receiving side reports ready, then asks its source for the next message.
+     * Both directions of one forwarded call, all on the caller's event loop. A direction that could not pass a
+     * message on waits (its flag set) until the receiving side reports ready, then asks for the next message.
      */
     private static final class Pipe {
         private final ServerCall<byte[], byte[]> inbound;
         private final ClientCall<byte[], byte[]> outbound;
-        private final Object lock = new Object();
+        private final boolean singleRequest;
         private boolean requestsWaiting;
         private boolean responsesWaiting;
 
         Pipe(ServerCall<byte[], byte[]> inbound, ClientCall<byte[], byte[]> outbound) {
             this.inbound = inbound;
             this.outbound = outbound;
+            this.singleRequest = inbound.getMethodDescriptor().getType().clientSendsOneMessage();
         }
 
         /** Caller → owning service. */
@@ -126,12 +154,11 @@ final class PeerRpcForwarder {
             @Override
             public void onMessage(byte[] message) {
                 outbound.sendMessage(message);
-                synchronized (lock) {
-                    if (outbound.isReady()) {
-                        inbound.request(1);
-                    } else {
-                        requestsWaiting = true;
-                    }
+                // A single-request call needs no pacing, and its half-close arrives only with demand.
+                if (singleRequest || outbound.isReady()) {
+                    inbound.request(1);
+                } else {
+                    requestsWaiting = true;
                 }
             }
 
@@ -147,11 +174,9 @@ final class PeerRpcForwarder {
 
             @Override
             public void onReady() { // the caller can take responses again
-                synchronized (lock) {
-                    if (responsesWaiting) {
-                        responsesWaiting = false;
-                        outbound.request(1);
-                    }
+                if (responsesWaiting) {
+                    responsesWaiting = false;
+                    outbound.request(1);
                 }
             }
         };
@@ -166,12 +191,10 @@ final class PeerRpcForwarder {
             @Override
             public void onMessage(byte[] message) {
                 inbound.sendMessage(message);
-                synchronized (lock) {
-                    if (inbound.isReady()) {
-                        outbound.request(1);
-                    } else {
-                        responsesWaiting = true;
-                    }
+                if (inbound.isReady()) {
+                    outbound.request(1);
+                } else {
+                    responsesWaiting = true;
                 }
             }
 
@@ -182,11 +205,9 @@ final class PeerRpcForwarder {
 
             @Override
             public void onReady() { // the owning service can take requests again
-                synchronized (lock) {
-                    if (requestsWaiting) {
-                        requestsWaiting = false;
-                        inbound.request(1);
-                    }
+                if (requestsWaiting) {
+                    requestsWaiting = false;
+                    inbound.request(1);
                 }
             }
         };

@@ -21,6 +21,9 @@ public final class InternalChannels {
                 .maxInboundMessageSize(WireLimits.MAX_MESSAGE_BYTES)
                 .flowControlWindow(WireLimits.FLOW_CONTROL_WINDOW_BYTES)
                 .keepAliveTime(30, TimeUnit.SECONDS)
+                // No transparent retries: a forwarded call must not be sent twice, and retry buffering keeps
+                // isReady() false until the call completes, which would stall flow-controlled forwarding.
+                .disableRetry()
                 .build();
     }
 

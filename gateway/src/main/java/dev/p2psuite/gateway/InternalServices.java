@@ -1,6 +1,6 @@
 package dev.p2psuite.gateway;
 
-import dev.p2psuite.grpc.InternalChannels;
+import dev.p2psuite.grpc.GrpcChannels;
 import io.grpc.ManagedChannel;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,9 +16,9 @@ public class InternalServices {
 
     InternalServices(GatewayConfig config) {
         GatewayConfig.Gateway gateway = config.gateway();
-        this.dht = InternalChannels.open(gateway.dhtAddress());
-        this.storage = InternalChannels.open(gateway.storageAddress());
-        this.relay = InternalChannels.open(gateway.relayAddress());
+        this.dht = GrpcChannels.open(gateway.dhtAddress());
+        this.storage = GrpcChannels.open(gateway.storageAddress());
+        this.relay = GrpcChannels.open(gateway.relayAddress());
     }
 
     public ManagedChannel dht() {
@@ -40,6 +40,6 @@ public class InternalServices {
 
     @PreDestroy
     void close() {
-        all().values().forEach(InternalChannels::close);
+        all().values().forEach(GrpcChannels::close);
     }
 }

@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * The peer-facing services a remote node calls on this node, each routed to the service that owns it.
- * {@link PeerAuthInterceptor} authenticates every call to these before it is forwarded.
+ * {@link PeerAuthentication} authenticates every call to these before it is forwarded.
  */
 final class PeerRoutes {
 
@@ -28,12 +28,10 @@ final class PeerRoutes {
     static class DhtPeerRoute implements BindableService {
         @Inject
         InternalServices services;
-        @Inject
-        NodeIdentity identity;
 
         @Override
         public ServerServiceDefinition bindService() {
-            return PeerRpcForwarder.forward(DhtPeerGrpc.getServiceDescriptor(), services.dht(), identity.peers());
+            return PeerRpcForwarder.forward(DhtPeerGrpc.getServiceDescriptor(), services.dht());
         }
     }
 
@@ -42,12 +40,10 @@ final class PeerRoutes {
     static class SearchPeerRoute implements BindableService {
         @Inject
         InternalServices services;
-        @Inject
-        NodeIdentity identity;
 
         @Override
         public ServerServiceDefinition bindService() {
-            return PeerRpcForwarder.forward(SearchPeerGrpc.getServiceDescriptor(), services.dht(), identity.peers());
+            return PeerRpcForwarder.forward(SearchPeerGrpc.getServiceDescriptor(), services.dht());
         }
     }
 
@@ -56,12 +52,10 @@ final class PeerRoutes {
     static class PiecePeerRoute implements BindableService {
         @Inject
         InternalServices services;
-        @Inject
-        NodeIdentity identity;
 
         @Override
         public ServerServiceDefinition bindService() {
-            return PeerRpcForwarder.forward(PiecePeerGrpc.getServiceDescriptor(), services.storage(), identity.peers());
+            return PeerRpcForwarder.forward(PiecePeerGrpc.getServiceDescriptor(), services.storage());
         }
     }
 
@@ -70,12 +64,10 @@ final class PeerRoutes {
     static class RelayPeerRoute implements BindableService {
         @Inject
         InternalServices services;
-        @Inject
-        NodeIdentity identity;
 
         @Override
         public ServerServiceDefinition bindService() {
-            return PeerRpcForwarder.forward(RelayPeerGrpc.getServiceDescriptor(), services.relay(), identity.peers());
+            return PeerRpcForwarder.forward(RelayPeerGrpc.getServiceDescriptor(), services.relay());
         }
     }
 }

@@ -3,7 +3,7 @@ package dev.p2psuite.gateway;
 import dev.p2psuite.grpc.PeerMetadata;
 import dev.p2psuite.grpc.PeerRecords;
 import dev.p2psuite.identity.NodeId;
-import dev.p2psuite.identity.PeerRecordBook;
+import dev.p2psuite.identity.SignedPeerRecord;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -31,7 +31,7 @@ import java.util.concurrent.Executor;
 /**
  * Routes a peer-facing service, unparsed, to the node service that owns it. Messages cross as bytes (no
  * parse, no re-encode); flow control is end to end, so a slow caller slows the stream at its source.
- * The caller's node ID, authenticated by {@link PeerAuthInterceptor}, travels as {@link PeerMetadata#PEER_ID},
+ * The caller's node ID, authenticated by {@link dev.p2psuite.grpc.PeerSessionInterceptor}, travels as {@link PeerMetadata#PEER_ID},
  * with its address and newest verified record ({@link PeerMetadata#PEER_ADDRESS}, {@link PeerMetadata#PEER_RECORD}).
  */
 final class PeerRpcForwarder {
@@ -77,7 +77,7 @@ final class PeerRpcForwarder {
      * A definition serving every method of {@code service} by forwarding to {@code target}. The schema
      * descriptors are kept, so gRPC reflection describes the real messages.
      */
-    static ServerServiceDefinition forward(ServiceDescriptor service, Channel target, PeerRecordBook peers) {
+    static ServerServiceDefinition forward(ServiceDescriptor service, Channel target) {
         ServiceDescriptor.Builder raw = ServiceDescriptor.newBuilder(service.getName())
                 .setSchemaDescriptor(service.getSchemaDescriptor());
         List<MethodDescriptor<byte[], byte[]>> methods = new ArrayList<>();
@@ -88,12 +88,12 @@ final class PeerRpcForwarder {
         }
         ServerServiceDefinition.Builder definition = ServerServiceDefinition.builder(raw.build());
         for (MethodDescriptor<byte[], byte[]> m : methods) {
-            definition.addMethod(m, new Handler(m, target, peers));
+            definition.addMethod(m, new Handler(m, target));
         }
         return definition.build();
     }
 
-    private record Handler(MethodDescriptor<byte[], byte[]> method, Channel target, PeerRecordBook peers)
+    private record Handler(MethodDescriptor<byte[], byte[]> method, Channel target)
             implements ServerCallHandler<byte[], byte[]> {
 
         @Override
@@ -107,12 +107,14 @@ final class PeerRpcForwarder {
             // Fresh headers: nothing a remote caller sent can pose as what the gateway vouches for.
             Metadata outHeaders = new Metadata();
             outHeaders.put(PeerMetadata.PEER_ID, peer.toHex());
-            String address = PeerAuthInterceptor.REMOTE_ADDRESS.get();
+            String address = PeerMetadata.CALLER_ADDRESS.get();
             if (address != null) {
                 outHeaders.put(PeerMetadata.PEER_ADDRESS, address);
             }
-            peers.get(peer).ifPresent(record ->
-                    outHeaders.put(PeerMetadata.PEER_RECORD, PeerRecords.toProto(record).toByteArray()));
+            SignedPeerRecord record = PeerMetadata.CALLER_RECORD.get();
+            if (record != null) {
+                outHeaders.put(PeerMetadata.PEER_RECORD, PeerRecords.toProto(record).toByteArray());
+            }
             // The backend's callbacks run on the caller's event loop: every step of both directions then happens
             // on one thread, which the Vert.x server call requires and which makes the pipe lock-free.
             Context vertx = Vertx.currentContext();

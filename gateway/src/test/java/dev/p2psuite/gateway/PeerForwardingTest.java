@@ -3,7 +3,7 @@ package dev.p2psuite.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.p2psuite.grpc.InternalChannels;
+import dev.p2psuite.grpc.GrpcChannels;
 import dev.p2psuite.grpc.PeerHandshake;
 import dev.p2psuite.grpc.PeerMetadata;
 import dev.p2psuite.grpc.PeerRecords;
@@ -41,12 +41,12 @@ class PeerForwardingTest {
 
     @BeforeEach
     void open() {
-        channel = InternalChannels.open("127.0.0.1:" + port);
+        channel = GrpcChannels.open("127.0.0.1:" + port);
     }
 
     @AfterEach
     void close() {
-        InternalChannels.close(channel);
+        GrpcChannels.close(channel);
     }
 
     @Test

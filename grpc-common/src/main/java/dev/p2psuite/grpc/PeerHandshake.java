@@ -8,16 +8,19 @@ import dev.p2psuite.identity.NodeKey;
 import dev.p2psuite.identity.PeerAuthClient;
 import dev.p2psuite.identity.SignedPeerRecord;
 import dev.p2psuite.proto.auth.v1.AuthenticateRequest;
-import dev.p2psuite.proto.auth.v1.AuthenticateResponse;
 import dev.p2psuite.proto.auth.v1.ChallengeRequest;
-import dev.p2psuite.proto.auth.v1.ChallengeResponse;
 import dev.p2psuite.proto.auth.v1.PeerAuthGrpc;
+import io.grpc.CallOptions;
 import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
 import io.grpc.Metadata;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,9 +40,18 @@ public final class PeerHandshake {
 
         /** {@code stub} with this session's token on every call. */
         public <S extends AbstractStub<S>> S attachTo(S stub) {
+            return stub.withInterceptors(tokenHeader());
+        }
+
+        /** {@code channel} with this session's token on every call. */
+        public Channel attachTo(Channel channel) {
+            return ClientInterceptors.intercept(channel, tokenHeader());
+        }
+
+        private ClientInterceptor tokenHeader() {
             Metadata headers = new Metadata();
             headers.put(PeerMetadata.SESSION_TOKEN, token);
-            return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+            return MetadataUtils.newAttachHeadersInterceptor(headers);
         }
     }
 
@@ -52,28 +64,56 @@ public final class PeerHandshake {
      */
     public static PeerSession authenticate(Channel channel, NodeKey self, SignedPeerRecord selfRecord,
                                            NodeId expectedResponder, SecureRandom random) throws AuthenticationException {
-        byte[] clientNonce = PeerAuthClient.newClientNonce(random);
-        ChallengeResponse challenge = stub(channel).challenge(
-                ChallengeRequest.newBuilder().setClientNonce(ByteString.copyFrom(clientNonce)).build());
-        SignedPeerRecord responder;
         try {
-            responder = PeerRecords.fromProto(challenge.getResponder(), "responder");
-        } catch (IllegalArgumentException e) {
-            throw new AuthenticationException("responder sent a malformed peer record: " + e.getMessage(), e);
+            return authenticateAsync(channel, self, selfRecord, expectedResponder, random).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof AuthenticationException a) {
+                throw a;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
         }
-        Challenge parsed = new Challenge(challenge.getServerNonce().toByteArray(), responder,
-                challenge.getResponderSignature().toByteArray());
-        byte[] signature = PeerAuthClient.answerChallenge(self, clientNonce, parsed, expectedResponder);
-        AuthenticateResponse session = stub(channel).authenticate(AuthenticateRequest.newBuilder()
-                .setServerNonce(challenge.getServerNonce())
-                .setCaller(PeerRecords.toProto(selfRecord))
-                .setCallerSignature(ByteString.copyFrom(signature))
-                .build());
-        return new PeerSession(responder, session.getSessionToken().toByteArray(),
-                Instant.ofEpochMilli(session.getExpiresAtUnixMs()));
     }
 
-    private static PeerAuthGrpc.PeerAuthBlockingStub stub(Channel channel) {
-        return PeerAuthGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    /**
+     * The handshake without blocking a thread. Completes exceptionally with {@link AuthenticationException}
+     * when the responder is not who it claims or not the one expected, or with the call's
+     * {@link io.grpc.StatusRuntimeException} when the remote refuses or cannot be reached.
+     */
+    public static CompletableFuture<PeerSession> authenticateAsync(Channel channel, NodeKey self,
+                                                                   SignedPeerRecord selfRecord, NodeId expectedResponder,
+                                                                   SecureRandom random) {
+        byte[] clientNonce = PeerAuthClient.newClientNonce(random);
+        return GrpcFutures.unary(channel, PeerAuthGrpc.getChallengeMethod(), options(),
+                        ChallengeRequest.newBuilder().setClientNonce(ByteString.copyFrom(clientNonce)).build())
+                .thenCompose(challenge -> {
+                    SignedPeerRecord responder;
+                    byte[] signature;
+                    try {
+                        responder = PeerRecords.fromProto(challenge.getResponder(), "responder");
+                        Challenge parsed = new Challenge(challenge.getServerNonce().toByteArray(), responder,
+                                challenge.getResponderSignature().toByteArray());
+                        signature = PeerAuthClient.answerChallenge(self, clientNonce, parsed, expectedResponder);
+                    } catch (IllegalArgumentException e) {
+                        return CompletableFuture.failedFuture(new AuthenticationException(
+                                "responder sent a malformed peer record: " + e.getMessage(), e));
+                    } catch (AuthenticationException e) {
+                        return CompletableFuture.failedFuture(e);
+                    }
+                    return GrpcFutures.unary(channel, PeerAuthGrpc.getAuthenticateMethod(), options(),
+                                    AuthenticateRequest.newBuilder()
+                                            .setServerNonce(challenge.getServerNonce())
+                                            .setCaller(PeerRecords.toProto(selfRecord))
+                                            .setCallerSignature(ByteString.copyFrom(signature))
+                                            .build())
+                            .thenApply(session -> new PeerSession(responder, session.getSessionToken().toByteArray(),
+                                    Instant.ofEpochMilli(session.getExpiresAtUnixMs())));
+                });
+    }
+
+    private static CallOptions options() {
+        return CallOptions.DEFAULT.withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     }
 }

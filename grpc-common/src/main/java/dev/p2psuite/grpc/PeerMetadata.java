@@ -1,6 +1,7 @@
 package dev.p2psuite.grpc;
 
 import dev.p2psuite.identity.NodeId;
+import dev.p2psuite.identity.SignedPeerRecord;
 import io.grpc.Context;
 import io.grpc.Metadata;
 
@@ -34,6 +35,12 @@ public final class PeerMetadata {
 
     /** The authenticated caller of the current peer call, for handlers. */
     public static final Context.Key<NodeId> AUTHENTICATED_PEER = Context.key("p2p-authenticated-peer");
+
+    /** The authenticated caller's newest verified record, when known, for handlers. */
+    public static final Context.Key<SignedPeerRecord> CALLER_RECORD = Context.key("p2p-caller-record");
+
+    /** The caller's transport address, {@code ip:port}, when known, for handlers. */
+    public static final Context.Key<String> CALLER_ADDRESS = Context.key("p2p-caller-address");
 
     private PeerMetadata() {
     }

@@ -1,6 +1,6 @@
 package dev.p2psuite.systemtest;
 
-import dev.p2psuite.grpc.InternalChannels;
+import dev.p2psuite.grpc.GrpcChannels;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +39,7 @@ final class LocalNetwork implements AutoCloseable {
 
     ManagedChannel channel(int node, String service) {
         return channels.computeIfAbsent(node + "/" + service,
-                k -> InternalChannels.open("127.0.0.1:" + port(node, service)));
+                k -> GrpcChannels.open("127.0.0.1:" + port(node, service)));
     }
 
     /** Runs {@code ./p2p args...}; returns its exit code and combined output. */
@@ -63,7 +63,7 @@ final class LocalNetwork implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        channels.values().forEach(InternalChannels::close);
+        channels.values().forEach(GrpcChannels::close);
         channels.clear();
         p2p("down");
     }

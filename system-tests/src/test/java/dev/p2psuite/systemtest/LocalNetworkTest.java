@@ -62,7 +62,7 @@ class LocalNetworkTest {
 
     /** What reflection must list on each kind of process (besides its own reflection service). */
     private static final Map<String, Set<String>> EXPECTED_SERVICES = Map.of(
-            "gateway", Set.of("p2p.auth.v1.PeerAuth", "p2p.gateway.v1.NodeApi", DHT_PEER, "p2p.search.v1.SearchPeer",
+            "gateway", Set.of("p2p.auth.v1.PeerAuth", "p2p.gateway.v1.NodeApi", "p2p.gateway.v1.GatewayInternal", DHT_PEER, "p2p.search.v1.SearchPeer",
                     "p2p.storage.v1.PiecePeer", "p2p.relay.v1.RelayPeer", "grpc.health.v1.Health"),
             "dht-service", Set.of(DHT_PEER, "p2p.dht.v1.DhtInternal", "p2p.search.v1.SearchPeer", "p2p.search.v1.SearchInternal", "grpc.health.v1.Health"),
             "storage-service", Set.of("p2p.storage.v1.PiecePeer", "p2p.storage.v1.StorageInternal", "grpc.health.v1.Health"),

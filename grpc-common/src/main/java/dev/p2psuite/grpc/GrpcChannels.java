@@ -4,10 +4,13 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.util.concurrent.TimeUnit;
 
-/** Channels from a gateway to its node's own services: plaintext (they never leave the node), long-lived. */
-public final class InternalChannels {
+/**
+ * Channels to the node's own services and to other nodes' gateways: plaintext HTTP/2 with the project's
+ * message limit and flow-control window, kept open for the process's life.
+ */
+public final class GrpcChannels {
 
-    private InternalChannels() {
+    private GrpcChannels() {
     }
 
     /**

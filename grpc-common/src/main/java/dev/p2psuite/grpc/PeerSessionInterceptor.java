@@ -1,9 +1,10 @@
-package dev.p2psuite.gateway;
+package dev.p2psuite.grpc;
 
-import dev.p2psuite.grpc.HostPort;
-import dev.p2psuite.grpc.PeerMetadata;
 import dev.p2psuite.identity.AuthenticationException;
 import dev.p2psuite.identity.NodeId;
+import dev.p2psuite.identity.PeerAuthenticator;
+import dev.p2psuite.identity.PeerRecordBook;
+import dev.p2psuite.identity.SignedPeerRecord;
 import dev.p2psuite.proto.auth.v1.PeerAuthGrpc;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -13,35 +14,35 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import io.quarkus.grpc.GlobalInterceptor;
-import jakarta.enterprise.context.ApplicationScoped;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.Set;
 
 /**
  * Admits a call to a peer-facing service only with a valid session token ({@link PeerMetadata#SESSION_TOKEN})
- * and makes the caller's node ID known to the forwarder. Client API, health and reflection calls pass.
+ * and makes the caller known to what serves it: {@link PeerMetadata#AUTHENTICATED_PEER}, and when known its
+ * record and transport address. Calls to other services (client API, health, reflection) pass untouched.
  */
-@GlobalInterceptor
-@ApplicationScoped
-public class PeerAuthInterceptor implements ServerInterceptor {
+public class PeerSessionInterceptor implements ServerInterceptor {
 
     private static final String HOW_TO = "peer RPCs need a session: call " + PeerAuthGrpc.SERVICE_NAME
             + "/Challenge then /Authenticate, and send the token as metadata '" + PeerMetadata.SESSION_TOKEN.name() + "'";
 
-    /** The caller's transport address, {@code ip:port}, when the transport tells it. */
-    static final Context.Key<String> REMOTE_ADDRESS = Context.key("p2p-remote-address");
+    private final PeerAuthenticator authenticator;
+    private final PeerRecordBook peers;
+    private final Set<String> peerServices;
 
-    private final NodeIdentity identity;
-
-    PeerAuthInterceptor(NodeIdentity identity) {
-        this.identity = identity;
+    /** @param peerServices full names of the services remote nodes call, e.g. {@code p2p.dht.v1.DhtPeer} */
+    public PeerSessionInterceptor(PeerAuthenticator authenticator, PeerRecordBook peers, Set<String> peerServices) {
+        this.authenticator = authenticator;
+        this.peers = peers;
+        this.peerServices = Set.copyOf(peerServices);
     }
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                         ServerCallHandler<Q, R> next) {
-        if (!PeerRoutes.PEER_SERVICES.contains(call.getMethodDescriptor().getServiceName())) {
+        if (!peerServices.contains(call.getMethodDescriptor().getServiceName())) {
             return next.startCall(call, headers);
         }
         byte[] token = headers.get(PeerMetadata.SESSION_TOKEN);
@@ -50,14 +51,19 @@ public class PeerAuthInterceptor implements ServerInterceptor {
         }
         NodeId peer;
         try {
-            peer = identity.authenticator().verifyToken(token);
+            peer = authenticator.verifyToken(token);
         } catch (AuthenticationException e) {
             return refuse(call, e.getMessage() + "; " + HOW_TO);
         }
         Context context = Context.current().withValue(PeerMetadata.AUTHENTICATED_PEER, peer);
         SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
         if (remote instanceof InetSocketAddress address) {
-            context = context.withValue(REMOTE_ADDRESS, new HostPort(address.getHostString(), address.getPort()).toString());
+            context = context.withValue(PeerMetadata.CALLER_ADDRESS,
+                    new HostPort(address.getHostString(), address.getPort()).toString());
+        }
+        SignedPeerRecord record = peers.get(peer).orElse(null);
+        if (record != null) {
+            context = context.withValue(PeerMetadata.CALLER_RECORD, record);
         }
         return Contexts.interceptCall(context, call, headers, next);
     }

@@ -1,7 +1,6 @@
-package dev.p2psuite.gateway;
+package dev.p2psuite.grpc;
 
 import com.google.protobuf.ByteString;
-import dev.p2psuite.grpc.PeerRecords;
 import dev.p2psuite.identity.AuthenticationException;
 import dev.p2psuite.identity.Challenge;
 import dev.p2psuite.identity.NodeKey;
@@ -16,16 +15,17 @@ import dev.p2psuite.proto.auth.v1.ChallengeResponse;
 import dev.p2psuite.proto.auth.v1.PeerAuthGrpc;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.quarkus.grpc.GrpcService;
 
-/** The handshake by which a remote node proves its node ID and gets a session token (peer_auth.proto). */
-@GrpcService
-public class PeerAuthGrpcService extends PeerAuthGrpc.PeerAuthImplBase {
+/**
+ * The handshake by which a remote node proves its node ID and gets a session token (peer_auth.proto),
+ * served by whatever faces other nodes: the gateway, or a bare DHT node in a benchmark.
+ */
+public class PeerAuthService extends PeerAuthGrpc.PeerAuthImplBase {
 
-    private final NodeIdentity identity;
+    private final PeerAuthenticator authenticator;
 
-    PeerAuthGrpcService(NodeIdentity identity) {
-        this.identity = identity;
+    public PeerAuthService(PeerAuthenticator authenticator) {
+        this.authenticator = authenticator;
     }
 
     @Override
@@ -36,7 +36,7 @@ public class PeerAuthGrpcService extends PeerAuthGrpc.PeerAuthImplBase {
                     + PeerAuthClient.CLIENT_NONCE_BYTES + " random bytes, got " + clientNonce.length).asRuntimeException());
             return;
         }
-        Challenge challenge = identity.authenticator().challenge(clientNonce);
+        Challenge challenge = authenticator.challenge(clientNonce);
         responses.onNext(ChallengeResponse.newBuilder()
                 .setServerNonce(ByteString.copyFrom(challenge.serverNonce()))
                 .setResponder(PeerRecords.toProto(challenge.responder()))
@@ -55,7 +55,7 @@ public class PeerAuthGrpcService extends PeerAuthGrpc.PeerAuthImplBase {
                 throw new IllegalArgumentException("caller: the caller's signed peer record is missing");
             }
             SignedPeerRecord caller = PeerRecords.fromProto(request.getCaller(), "caller");
-            session = identity.authenticator().authenticate(serverNonce, caller, signature);
+            session = authenticator.authenticate(serverNonce, caller, signature);
         } catch (IllegalArgumentException e) {
             responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
             return;

@@ -1,0 +1,216 @@
+package dev.p2psuite.dht;
+
+import com.google.protobuf.ByteString;
+import dev.p2psuite.dht.core.Contact;
+import dev.p2psuite.dht.core.Endpoint;
+import dev.p2psuite.dht.core.PeerRpc;
+import dev.p2psuite.dht.core.ValueRecord;
+import dev.p2psuite.grpc.GrpcChannels;
+import dev.p2psuite.grpc.GrpcFutures;
+import dev.p2psuite.grpc.PeerHandshake;
+import dev.p2psuite.grpc.PeerHandshake.PeerSession;
+import dev.p2psuite.grpc.PeerRecords;
+import dev.p2psuite.identity.InvalidRecordException;
+import dev.p2psuite.identity.NodeId;
+import dev.p2psuite.identity.NodeKey;
+import dev.p2psuite.identity.PeerRecordBook;
+import dev.p2psuite.identity.SignedPeerRecord;
+import dev.p2psuite.proto.dht.v1.AddProviderRequest;
+import dev.p2psuite.proto.dht.v1.DhtPeerGrpc;
+import dev.p2psuite.proto.dht.v1.ExchangePeersRequest;
+import dev.p2psuite.proto.dht.v1.FindNodeRequest;
+import dev.p2psuite.proto.dht.v1.FindValueRequest;
+import dev.p2psuite.proto.dht.v1.GetProvidersRequest;
+import dev.p2psuite.proto.dht.v1.PingRequest;
+import dev.p2psuite.proto.dht.v1.StoreRequest;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Kademlia RPCs to other nodes over gRPC, as the node: one long-lived channel per remote gateway, one
+ * authenticated session on it (renewed before it expires, or when the remote forgets it), every call
+ * asynchronous with a deadline. Contacts and values in answers are verified before the core sees them.
+ */
+public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
+
+    /** A session is renewed this long before it expires, so no call races its expiry. */
+    static final Duration RENEW_BEFORE_EXPIRY = Duration.ofMinutes(1);
+
+    private final NodeKey key;
+    private final Supplier<SignedPeerRecord> self;
+    private final PeerRecordBook book;
+    private final InstantSource clock;
+    private final SecureRandom random;
+    private final long callTimeoutMs;
+    private final ConcurrentMap<Endpoint, Connection> connections = new ConcurrentHashMap<>();
+
+    public GrpcPeerRpc(NodeKey key, Supplier<SignedPeerRecord> self, PeerRecordBook book, InstantSource clock,
+                       SecureRandom random, Duration callTimeout) {
+        this.key = key;
+        this.self = self;
+        this.book = book;
+        this.clock = clock;
+        this.random = random;
+        this.callTimeoutMs = callTimeout.toMillis();
+    }
+
+    /** One remote gateway: its channel and the session proving who we are to it. */
+    private final class Connection {
+        final ManagedChannel channel;
+        private CompletableFuture<PeerSession> session;
+
+        Connection(Endpoint endpoint) {
+            this.channel = GrpcChannels.open(endpoint.toString());
+        }
+
+        synchronized CompletableFuture<PeerSession> session(boolean renew) {
+            boolean stale = session == null || renew || (session.isDone() && (session.isCompletedExceptionally()
+                    || session.join().expiresAt().minus(RENEW_BEFORE_EXPIRY).isBefore(clock.instant())));
+            if (stale) {
+                session = PeerHandshake.authenticateAsync(channel, key, self.get(), null, random);
+            }
+            return session;
+        }
+    }
+
+    /**
+     * Calls {@code method} on the node at {@code endpoint}; when {@code expected} is set, the node must prove
+     * it is that node. A session the remote no longer accepts (it restarted) is renewed once.
+     */
+    <Q, R> CompletableFuture<R> call(Endpoint endpoint, NodeId expected, MethodDescriptor<Q, R> method, Q request) {
+        Connection connection = connections.computeIfAbsent(endpoint, Connection::new);
+        return attempt(connection, expected, method, request, false)
+                .exceptionallyCompose(e -> isUnauthenticated(e)
+                        ? attempt(connection, expected, method, request, true)
+                        : CompletableFuture.failedFuture(e));
+    }
+
+    private <Q, R> CompletableFuture<R> attempt(Connection connection, NodeId expected, MethodDescriptor<Q, R> method,
+                                                Q request, boolean renew) {
+        return connection.session(renew).thenCompose(session -> {
+            if (expected != null && !session.responder().nodeId().equals(expected)) {
+                return CompletableFuture.failedFuture(Status.UNAUTHENTICATED.withDescription("dialed "
+                        + expected.toHex() + " but the node there is " + session.responder().nodeId().toHex())
+                        .asRuntimeException());
+            }
+            CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(callTimeoutMs, TimeUnit.MILLISECONDS);
+            return GrpcFutures.unary(session.attachTo(connection.channel), method, options, request);
+        });
+    }
+
+    private static boolean isUnauthenticated(Throwable e) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return cause instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.UNAUTHENTICATED;
+    }
+
+    @Override
+    public CompletableFuture<Contact> ping(Contact peer) {
+        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getPingMethod(), PingRequest.getDefaultInstance())
+                .thenApply(r -> verified(() -> DhtWire.contact(r.getResponder(), "responder", book)));
+    }
+
+    /** FIND_NODE to a bootstrap address whose node is not known yet. */
+    public CompletableFuture<List<Contact>> findNode(Endpoint endpoint, NodeId target) {
+        return call(endpoint, null, DhtPeerGrpc.getFindNodeMethod(), findNodeRequest(target))
+                .thenApply(r -> DhtWire.contacts(r.getCloserPeersList(), "closer_peers", book));
+    }
+
+    @Override
+    public CompletableFuture<List<Contact>> findNode(Contact peer, NodeId target) {
+        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getFindNodeMethod(), findNodeRequest(target))
+                .thenApply(r -> DhtWire.contacts(r.getCloserPeersList(), "closer_peers", book));
+    }
+
+    @Override
+    public CompletableFuture<FoundValue> findValue(Contact peer, NodeId key) {
+        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getFindValueMethod(),
+                FindValueRequest.newBuilder().setKey(ByteString.copyFrom(key.bytes())).build())
+                .thenApply(r -> {
+                    ValueRecord record = null;
+                    if (r.hasRecord()) {
+                        try {
+                            record = DhtWire.fromProto(r.getRecord(), "record");
+                        } catch (InvalidRecordException | IllegalArgumentException e) {
+                            record = null; // a forged value is no value: the lookup goes on elsewhere
+                        }
+                    }
+                    return new FoundValue(record, DhtWire.contacts(r.getCloserPeersList(), "closer_peers", book));
+                });
+    }
+
+    @Override
+    public CompletableFuture<StoreOutcome> store(Contact peer, ValueRecord record) {
+        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getStoreMethod(),
+                StoreRequest.newBuilder().setRecord(DhtWire.toProto(record)).build())
+                .thenApply(r -> new StoreOutcome(switch (r.getOutcome()) {
+                    case STORE_OUTCOME_STORED -> StoreOutcome.Kind.STORED;
+                    case STORE_OUTCOME_STALE -> StoreOutcome.Kind.STALE;
+                    default -> StoreOutcome.Kind.CONFLICT;
+                }, r.getHeldSeq()));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> addProvider(Contact peer, NodeId key, Contact provider, long ttlSeconds) {
+        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getAddProviderMethod(), AddProviderRequest.newBuilder()
+                .setKey(ByteString.copyFrom(key.bytes()))
+                .setProvider(PeerRecords.toProto(provider.record()))
+                .setTtlSeconds((int) Math.min(ttlSeconds, Integer.MAX_VALUE))
+                .build())
+                .thenApply(r -> r.getAccepted());
+    }
+
+    @Override
+    public CompletableFuture<FoundProviders> getProviders(Contact peer, NodeId key) {
+        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getGetProvidersMethod(),
+                GetProvidersRequest.newBuilder().setKey(ByteString.copyFrom(key.bytes())).build())
+                .thenApply(r -> new FoundProviders(DhtWire.contacts(r.getProvidersList(), "providers", book),
+                        DhtWire.contacts(r.getCloserPeersList(), "closer_peers", book)));
+    }
+
+    @Override
+    public CompletableFuture<List<Contact>> exchangePeers(Contact peer, List<Contact> alive) {
+        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getExchangePeersMethod(),
+                ExchangePeersRequest.newBuilder().addAllPeers(DhtWire.toProto(alive)).build())
+                .thenApply(r -> DhtWire.contacts(r.getPeersList(), "peers", book));
+    }
+
+    private static FindNodeRequest findNodeRequest(NodeId target) {
+        return FindNodeRequest.newBuilder().setTarget(ByteString.copyFrom(target.bytes())).build();
+    }
+
+    private interface Verification<T> {
+        T get() throws InvalidRecordException;
+    }
+
+    private static <T> T verified(Verification<T> v) {
+        try {
+            return v.get();
+        } catch (InvalidRecordException e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    /** Number of remote gateways with an open channel. */
+    public int connections() {
+        return connections.size();
+    }
+
+    @Override
+    public void close() {
+        connections.values().forEach(c -> GrpcChannels.close(c.channel));
+        connections.clear();
+    }
+}

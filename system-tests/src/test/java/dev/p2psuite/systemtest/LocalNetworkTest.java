@@ -35,12 +35,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -243,6 +245,24 @@ class LocalNetworkTest {
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
         assertThat(get(network.port(2, "gateway"), "/q/health/ready").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(11)
+    void nodeJsClientLoadingProtoAsIsReadsNodeInfo() throws Exception {
+        Path client = network.repo.resolve("clients/node");
+        if (!Files.isDirectory(client.resolve("node_modules"))) {
+            assertThat(System.getenv("CI")).as("CI installs the Node client (npm ci in clients/node)").isNull();
+            Assumptions.abort("run 'npm ci' in clients/node to test the Node.js client");
+        }
+        String nodeId = dev.p2psuite.proto.gateway.v1.NodeApiGrpc.newBlockingStub(network.channel(1, "gateway"))
+                .nodeInfo(dev.p2psuite.proto.gateway.v1.NodeInfoRequest.getDefaultInstance()).getNodeId();
+        Process node = new ProcessBuilder("node", "cli.js", "--target", "127.0.0.1:" + network.port(1, "gateway"), "info")
+                .directory(client.toFile()).redirectErrorStream(true).start();
+        String output = new String(node.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(node.exitValue()).as(output).isZero();
+        assertThat(output).contains("\"nodeId\":\"" + nodeId + "\"", "\"ready\":true");
     }
 
     @Test

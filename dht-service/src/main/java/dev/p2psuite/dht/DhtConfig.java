@@ -3,12 +3,14 @@ package dev.p2psuite.dht;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * dht-service settings; as environment variables {@code P2P_DATA_DIR}, {@code P2P_DHT_BOOTSTRAP}
- * (comma-separated). README, "Configuration", documents each with its default.
+ * dht-service settings. Each is a property or an environment variable ({@code p2p.dht.min-ready-contacts} =
+ * {@code P2P_DHT_MIN_READY_CONTACTS}); README, "Configuration", lists them with their defaults. Durations take
+ * ISO-8601 or the short form ({@code 15m}, {@code 2s}), so tests can run every interval in seconds.
  */
 @ConfigMapping(prefix = "p2p")
 public interface DhtConfig {
@@ -22,5 +24,52 @@ public interface DhtConfig {
     interface Dht {
         /** Gateways ({@code host:port}) of nodes to join the network through; none for the first node. */
         Optional<List<String>> bootstrap();
+
+        /**
+         * Explicit single-node mode: ready without any contact. Without it, a node with no bootstrap address
+         * becomes ready once others have joined through it.
+         */
+        @WithDefault("false")
+        boolean standalone();
+
+        /** Live contacts the routing table must hold before the service reports ready. */
+        @WithDefault("1")
+        int minReadyContacts();
+
+        /** This node's gateway, which owns the node's signed record ({@code GatewayInternal/SelfRecord}). */
+        @WithDefault("127.0.0.1:7000")
+        String gatewayAddress();
+
+        /** Deadline of one RPC to another node (Kademlia marks a peer that misses it unresponsive). */
+        @WithDefault("3s")
+        Duration requestTimeout();
+
+        /** A bucket untouched this long is refreshed by a lookup in its range (BEP 5: 15 min). */
+        @WithDefault("15m")
+        Duration refreshInterval();
+
+        /** How often held values are republished (Kademlia paper: hourly). */
+        @WithDefault("1h")
+        Duration republishInterval();
+
+        /** How often provider records this node announces are renewed (go-libp2p-kad-dht: 22 h). */
+        @WithDefault("22h")
+        Duration providerRepublishInterval();
+
+        /** How often peers are exchanged with a few contacts (BEP 11 allows one message a minute per peer). */
+        @WithDefault("1m")
+        Duration pexInterval();
+
+        /** Contacts allowed per IPv4 /24 (IPv6 /48) per bucket, against eclipse attempts. */
+        @WithDefault("2")
+        int maxPerIpGroup();
+
+        /** Whether loopback and private addresses are exempt from that limit (local and test networks). */
+        @WithDefault("true")
+        boolean diversityExemptsPrivate();
+
+        /** How often the routing table and records are saved to {@code dht/state.pb}. */
+        @WithDefault("30s")
+        Duration snapshotInterval();
     }
 }

@@ -122,10 +122,10 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
                 .thenApply(r -> verified(() -> DhtWire.contact(r.getResponder(), "responder", book)));
     }
 
-    /** FIND_NODE to a bootstrap address whose node is not known yet. */
-    public CompletableFuture<List<Contact>> findNode(Endpoint endpoint, NodeId target) {
-        return call(endpoint, null, DhtPeerGrpc.getFindNodeMethod(), findNodeRequest(target))
-                .thenApply(r -> DhtWire.contacts(r.getCloserPeersList(), "closer_peers", book));
+    @Override
+    public CompletableFuture<Contact> pingAddress(Endpoint endpoint) {
+        return call(endpoint, null, DhtPeerGrpc.getPingMethod(), PingRequest.getDefaultInstance())
+                .thenApply(r -> verified(() -> DhtWire.contact(r.getResponder(), "responder", book)));
     }
 
     @Override
@@ -142,9 +142,9 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
                     ValueRecord record = null;
                     if (r.hasRecord()) {
                         try {
-                            record = DhtWire.fromProto(r.getRecord(), "record");
-                        } catch (InvalidRecordException | IllegalArgumentException e) {
-                            record = null; // a forged value is no value: the lookup goes on elsewhere
+                            record = DhtWire.fromProto(r.getRecord(), "record"); // the lookup verifies it
+                        } catch (IllegalArgumentException e) {
+                            record = null; // a malformed value is no value: the lookup goes on elsewhere
                         }
                     }
                     return new FoundValue(record, DhtWire.contacts(r.getCloserPeersList(), "closer_peers", book));

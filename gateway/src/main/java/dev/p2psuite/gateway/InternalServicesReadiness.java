@@ -5,6 +5,9 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import dev.p2psuite.proto.dht.v1.DhtInternalGrpc;
+import dev.p2psuite.proto.dht.v1.StatsRequest;
+import dev.p2psuite.proto.dht.v1.StatsResponse;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.TreeMap;
@@ -13,7 +16,11 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
-/** The gateway is ready only when every service of its node answers gRPC health with SERVING. */
+/**
+ * The gateway is ready only when every service of its node answers gRPC health with SERVING and the node's
+ * DHT has joined the network (or runs in explicit single-node mode): a node that cannot find anyone is not
+ * ready to serve.
+ */
 @Readiness
 @ApplicationScoped
 public class InternalServicesReadiness implements HealthCheck {
@@ -37,6 +44,17 @@ public class InternalServicesReadiness implements HealthCheck {
             if (!"SERVING".equals(state)) {
                 response.down();
             }
+        }
+        try {
+            StatsResponse dht = DhtInternalGrpc.newBlockingStub(services.dht())
+                    .withDeadlineAfter(PROBE_TIMEOUT_MS, TimeUnit.MILLISECONDS).stats(StatsRequest.getDefaultInstance());
+            response.withData("dht", dht.getBootstrapState().name().replace("BOOTSTRAP_STATE_", "") + ", "
+                    + dht.getRoutingTableSize() + " contacts");
+            if (!dht.getReady()) {
+                response.down();
+            }
+        } catch (StatusRuntimeException e) {
+            response.withData("dht", "not running (" + e.getStatus().getCode() + ")").down();
         }
         return response.build();
     }

@@ -35,6 +35,14 @@ public final class PeerRecordBook {
      */
     public SignedPeerRecord accept(SignedPeerRecord record) throws InvalidRecordException {
         Objects.requireNonNull(record, "record");
+        synchronized (records) {
+            // The same record again (as every lookup response repeats the contacts it carries) was verified when
+            // first held: skip the signature check, which costs more than the rest of a lookup step.
+            SignedPeerRecord held = records.get(record.nodeId());
+            if (record.equals(held)) {
+                return held;
+            }
+        }
         // Verify outside the lock: signature checks are the expensive part.
         record.verify();
         NodeId id = record.nodeId();

@@ -2,6 +2,7 @@ package dev.p2psuite.systemtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.PeerHandshake;
@@ -19,7 +20,20 @@ import dev.p2psuite.proto.auth.v1.AuthenticateRequest;
 import dev.p2psuite.proto.auth.v1.ChallengeRequest;
 import dev.p2psuite.proto.auth.v1.ChallengeResponse;
 import dev.p2psuite.proto.auth.v1.PeerAuthGrpc;
+import dev.p2psuite.proto.dht.v1.AddProviderRequest;
+import dev.p2psuite.proto.gateway.v1.DhtKey;
+import dev.p2psuite.proto.gateway.v1.NodeApiGrpc;
+import dev.p2psuite.proto.dht.v1.DhtInternalGrpc;
 import dev.p2psuite.proto.dht.v1.DhtPeerGrpc;
+import dev.p2psuite.proto.dht.v1.FindNodeRequest;
+import dev.p2psuite.proto.dht.v1.GetValueRequest;
+import dev.p2psuite.proto.dht.v1.GetValueResponse;
+import dev.p2psuite.proto.dht.v1.PingRequest;
+import dev.p2psuite.proto.dht.v1.PingResponse;
+import dev.p2psuite.proto.dht.v1.PutValueRequest;
+import dev.p2psuite.proto.dht.v1.PutValueResponse;
+import dev.p2psuite.proto.dht.v1.StatsRequest;
+import dev.p2psuite.proto.dht.v1.StatsResponse;
 import dev.p2psuite.proto.dht.v1.StoreRequest;
 import dev.p2psuite.proto.dht.v1.ValueRecord;
 import io.grpc.ManagedChannel;
@@ -41,6 +55,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -144,11 +159,12 @@ class LocalNetworkTest {
     @Test
     @Order(5)
     void authenticatedPeerCallReachesTheServiceThatOwnsIt() throws Exception {
-        PeerSession session = handshake(1, NodeKey.generate(random));
-        // dht-service answers (its Kademlia RPCs land with issue 3); the gateway itself serves no DhtPeer method.
-        assertThatThrownBy(() -> session.attachTo(dhtPeer(1)).store(storeOf(16)))
-                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
-                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+        NodeKey caller = NodeKey.generate(random);
+        PeerSession session = handshake(1, caller);
+        // Ping is answered by dht-service (the gateway serves no DhtPeer method itself) with the node's record.
+        PingResponse pong = session.attachTo(dhtPeer(1)).ping(PingRequest.getDefaultInstance());
+        assertThat(pong.getResponder().getRecord().getNodeId())
+                .isEqualTo(ByteString.copyFrom(session.responder().nodeId().bytes()));
     }
 
     @Test
@@ -232,19 +248,93 @@ class LocalNetworkTest {
     void fullPiecePassesBothHopsAndOversizeMessageIsRejectedWhileTheNodeKeepsServing() throws Exception {
         PeerSession session = handshake(2, NodeKey.generate(random));
         DhtPeerGrpc.DhtPeerBlockingStub dht = session.attachTo(dhtPeer(2));
-        // A whole piece (plus envelope) crosses the gateway and reaches dht-service, which answers.
+        // A whole piece (plus envelope) crosses the gateway and reaches dht-service, which judges the content:
+        // a 256 KiB value is over the DHT's 64 KiB bound.
         assertThatThrownBy(() -> dht.store(storeOf(WireLimits.PIECE_SIZE)))
-                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
-                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
-        // Twice the limit is refused at the gateway.
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).contains("at most 65536");
+                });
+        // Twice the message limit is refused at the gateway.
         assertThatThrownBy(() -> dht.store(storeOf(2 * WireLimits.MAX_MESSAGE_BYTES)))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
         // ... and the node goes on serving.
-        assertThatThrownBy(() -> dht.store(storeOf(16)))
-                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
-                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+        assertThat(dht.ping(PingRequest.getDefaultInstance()).hasResponder()).isTrue();
         assertThat(get(network.port(2, "gateway"), "/q/health/ready").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(20)
+    void everyNodeJoinedTheDhtThroughNode1() {
+        for (int node = 1; node <= NODES; node++) {
+            int n = node;
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                StatsResponse stats = dhtInternal(n).stats(StatsRequest.getDefaultInstance());
+                assertThat(stats.getReady()).isTrue();
+                // at least the other nodes; test clients that handshook with a node may be contacts too
+                assertThat(stats.getRoutingTableSize()).as("node %d knows every other node", n)
+                        .isGreaterThanOrEqualTo(NODES - 1);
+            });
+        }
+    }
+
+    @Test
+    @Order(21)
+    void aValuePutOnNode1IsReadOnNode3AndSurvivesARestartOfItsHolder() throws Exception {
+        byte[] keyBytes = new byte[20];
+        random.nextBytes(keyBytes);
+        ByteString key = ByteString.copyFrom(keyBytes);
+        ByteString value = ByteString.copyFromUtf8("hello from node 1");
+        PutValueResponse put = dhtInternal(1).putValue(PutValueRequest.newBuilder().setKey(key).setValue(value)
+                .setTtlSeconds(600).build());
+        assertThat(put.getStoredCount()).isEqualTo(NODES); // k = 20 > 3 nodes: every node holds it
+        GetValueResponse got = dhtInternal(3).getValue(GetValueRequest.newBuilder().setKey(key).build());
+        assertThat(got.getRecord().getValue()).isEqualTo(value);
+
+        // dht-service of node 2 stops (saving its state) and starts again: it remembers its contacts and the value.
+        LocalNetwork.Result restart = network.p2p("restart", "2", "dht-service");
+        assertThat(restart.exitCode()).as(restart.output()).isZero();
+        GetValueResponse afterRestart = dhtInternal(2).getValue(GetValueRequest.newBuilder().setKey(key).build());
+        assertThat(afterRestart.getLocal()).isTrue();
+        assertThat(afterRestart.getRecord().getValue()).isEqualTo(value);
+        assertThat(dhtInternal(2).stats(StatsRequest.getDefaultInstance()).getRoutingTableSize())
+                .isGreaterThanOrEqualTo(NODES - 1);
+    }
+
+    @Test
+    @Order(22)
+    void badDhtInputIsAnsweredPreciselyAndTheServiceKeepsServing() throws Exception {
+        PeerSession session = handshake(3, NodeKey.generate(random));
+        DhtPeerGrpc.DhtPeerBlockingStub dht = session.attachTo(dhtPeer(3));
+        assertThatThrownBy(() -> dht.findNode(FindNodeRequest.newBuilder().setTarget(ByteString.copyFrom(new byte[5])).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).isEqualTo("target must be 20 bytes, got 5");
+                });
+        // A value record whose signature is not its publisher's.
+        NodeKey publisher = NodeKey.generate(random);
+        SignedPeerRecord publisherRecord = recordOf(publisher);
+        ValueRecord forged = ValueRecord.newBuilder().setKey(ByteString.copyFrom(new byte[20]))
+                .setValue(ByteString.copyFromUtf8("x")).setPublisher(PeerRecords.toProto(publisherRecord)).setSeq(1)
+                .setExpiresAtUnixMs(System.currentTimeMillis() + 60_000)
+                .setSignature(ByteString.copyFrom(new byte[64])).build();
+        assertThatThrownBy(() -> dht.store(StoreRequest.newBuilder().setRecord(forged).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).contains("not signed by its publisher");
+                });
+        // Announcing another node as a provider.
+        assertThatThrownBy(() -> dht.addProvider(AddProviderRequest.newBuilder().setKey(ByteString.copyFrom(new byte[20]))
+                .setProvider(PeerRecords.toProto(publisherRecord)).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+        // An unknown key.
+        assertThatThrownBy(() -> dhtInternal(3).getValue(GetValueRequest.newBuilder()
+                .setKey(ByteString.copyFrom(new byte[20])).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+        assertThat(dht.ping(PingRequest.getDefaultInstance()).hasResponder()).isTrue();
     }
 
     @Test
@@ -263,6 +353,32 @@ class LocalNetworkTest {
         assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(node.exitValue()).as(output).isZero();
         assertThat(output).contains("\"nodeId\":\"" + nodeId + "\"", "\"ready\":true");
+    }
+
+    @Test
+    @Order(23)
+    void clientApiPutsAValueByNameOnNode1AndReadsItOnNode3() {
+        var node1 = NodeApiGrpc.newBlockingStub(network.channel(1, "gateway")).withDeadlineAfter(30, TimeUnit.SECONDS);
+        var node3 = NodeApiGrpc.newBlockingStub(network.channel(3, "gateway")).withDeadlineAfter(30, TimeUnit.SECONDS);
+        DhtKey name = DhtKey.newBuilder().setName("greeting-" + random.nextInt(1_000_000)).build();
+        var put = node1.putValue(dev.p2psuite.proto.gateway.v1.PutValueRequest.newBuilder().setKey(name)
+                .setValue(ByteString.copyFromUtf8("hello")).build());
+        assertThat(put.getStoredCount()).isEqualTo(NODES);
+        var got = node3.getValue(dev.p2psuite.proto.gateway.v1.GetValueRequest.newBuilder().setKey(name).build());
+        assertThat(got.getValue().toStringUtf8()).isEqualTo("hello");
+        assertThat(got.getKey()).isEqualTo(put.getKey());
+        assertThatThrownBy(() -> node3.getValue(dev.p2psuite.proto.gateway.v1.GetValueRequest.newBuilder()
+                .setKey(DhtKey.newBuilder().setRaw(ByteString.copyFrom(new byte[3]))).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).isEqualTo("key.raw must be 20 bytes, got 3");
+                });
+        assertThatThrownBy(() -> node3.getValue(dev.p2psuite.proto.gateway.v1.GetValueRequest.newBuilder()
+                .setKey(DhtKey.newBuilder().setName("nobody-wrote-this")).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+        assertThat(node1.routingTable(dev.p2psuite.proto.gateway.v1.RoutingTableRequest.getDefaultInstance()).getSize())
+                .isGreaterThanOrEqualTo(NODES - 1);
     }
 
     @Test
@@ -288,6 +404,10 @@ class LocalNetworkTest {
     private HttpResponse<String> get(int port, String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private DhtInternalGrpc.DhtInternalBlockingStub dhtInternal(int node) {
+        return DhtInternalGrpc.newBlockingStub(network.channel(node, "dht-service")).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
     private DhtPeerGrpc.DhtPeerBlockingStub dhtPeer(int node) {

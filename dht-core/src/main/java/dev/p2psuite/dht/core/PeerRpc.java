@@ -15,6 +15,16 @@ public interface PeerRpc {
     /** Liveness check; completes with the peer as it now describes itself. */
     CompletableFuture<Contact> ping(Contact peer);
 
+    /**
+     * Liveness check of a node known only by its address (a configured bootstrap address): dial it, let the
+     * handshake authenticate whoever answers, Ping, and complete with that node as it describes itself. The
+     * default cannot dial bare addresses and fails; adapters that can (gRPC) override it.
+     */
+    default CompletableFuture<Contact> pingAddress(Endpoint endpoint) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                "this PeerRpc cannot dial bare addresses (" + endpoint + "); configure bootstrap nodes as contacts"));
+    }
+
     /** FIND_NODE: up to k contacts the peer knows closest to {@code target}. */
     CompletableFuture<List<Contact>> findNode(Contact peer, NodeId target);
 

@@ -196,8 +196,9 @@ public final class DhtNode {
             Duration refreshCheck = max(Duration.ofSeconds(1),
                     settings.refreshInterval().dividedBy(REFRESH_CHECKS_PER_INTERVAL));
             every(refreshCheck, this::maintain);
-            every(max(Duration.ofSeconds(1), settings.valueRepublishInterval().dividedBy(REPUBLISH_CHECKS_PER_INTERVAL)),
-                    this::republishValues);
+            Duration republishCheck = max(Duration.ofSeconds(1),
+                    settings.valueRepublishInterval().dividedBy(REPUBLISH_CHECKS_PER_INTERVAL));
+            every(republishCheck, this::republishValues);
             every(settings.providerRepublishInterval(), this::republishProviders);
             every(settings.pexInterval(), this::pexRound);
             if (settings.standalone()) {
@@ -646,15 +647,15 @@ public final class DhtNode {
             }
             // Kademlia, section 2.3: look up the own ID, then refresh every bucket further out than the closest
             // neighbour.
-            lookup(Kind.FIND_NODE, selfId, null).done.whenCompleteAsync((self, err) -> {
+            lookup(Kind.FIND_NODE, selfId, null).done.whenCompleteAsync((found, err) -> {
                 if (closed) {
                     return;
                 }
-                if (err != null || self.closest().isEmpty()) {
+                if (err != null || found.closest().isEmpty()) {
                     retryBootstrap();
                     return;
                 }
-                refreshFurtherOut(self.closest()).whenCompleteAsync((x, err2) -> {
+                refreshFurtherOut(found.closest()).whenCompleteAsync((x, err2) -> {
                     bootstrapping = false;
                     backoff = settings.bootstrapBackoffInitial();
                     joined = true;
@@ -866,12 +867,12 @@ public final class DhtNode {
                 pexRecordsDropped += peers.size() - Kademlia.MAX_PEERS_PER_PEX;  // BEP 11 caps a message at 50
                 break;
             }
+            if (joined ? !table.wouldAdd(c) : table.contains(c.id())) {
+                continue;  // once joined, only contacts that would fill a gap are worth a liveness check
+            }
             if (c.id().equals(selfId) || !c.id().equals(c.record().nodeId())) {
                 pexRecordsDropped++;
                 continue;
-            }
-            if (joined ? !table.wouldAdd(c) : table.contains(c.id())) {
-                continue;  // once joined, only contacts that would fill a gap are worth a liveness check
             }
             unverified.remove(c.id());
             unverified.put(c.id(), c);

@@ -71,7 +71,8 @@ public record DhtSettings(int k, int alpha, Duration requestTimeout, Duration re
         }
         Objects.requireNonNull(questionableAfter, "questionableAfter");
         if (defaultValueTtl.compareTo(maxValueTtl) > 0) {
-            throw new IllegalArgumentException("defaultValueTtl " + defaultValueTtl + " exceeds maxValueTtl " + maxValueTtl);
+            throw new IllegalArgumentException(
+                    "defaultValueTtl " + defaultValueTtl + " exceeds maxValueTtl " + maxValueTtl);
         }
         if (pexPeersPerRound < 0 || minReadyContacts < 0 || maxPerIpGroup < 0 || failuresBeforeEviction < 1) {
             throw new IllegalArgumentException("counts must not be negative (failuresBeforeEviction >= 1)");

@@ -36,7 +36,8 @@ public final class RoutingTable {
                 throw new IllegalArgumentException("maxPerIpGroup must be >= 0 (0 = no limit), got " + maxPerIpGroup);
             }
             if (failuresBeforeEviction < 1) {
-                throw new IllegalArgumentException("failuresBeforeEviction must be >= 1, got " + failuresBeforeEviction);
+                throw new IllegalArgumentException(
+                        "failuresBeforeEviction must be >= 1, got " + failuresBeforeEviction);
             }
             if (replacementCacheSize < 0) {
                 throw new IllegalArgumentException("replacementCacheSize must be >= 0, got " + replacementCacheSize);
@@ -106,9 +107,11 @@ public final class RoutingTable {
     }
 
     /**
-     * One k-bucket, stored as parallel arrays (contacts least-recently seen first; the replacement cache most
-     * recently seen first). Lookups by ID and {@link #closest} read a few contiguous cache lines instead of one
-     * object per contact, and a contact costs about 40 bytes: it matters when a simulator holds 100,000 tables.
+     * One k-bucket, stored as parallel arrays. The least-recently-seen order is kept by the last-seen times (ties:
+     * array position) rather than by moving entries, so that refreshing a contact, the commonest operation, is one
+     * store; the oldest contact is found by a scan of at most k longs. The replacement cache is most recently seen
+     * first. Lookups by ID and {@link #closest} read a few contiguous cache lines instead of one object per contact,
+     * and a contact costs about 40 bytes: it matters when a simulator holds 100,000 tables.
      */
     private static final class Bucket {
         final int capacity;
@@ -163,7 +166,7 @@ public final class RoutingTable {
             return -1;
         }
 
-        void insert(int at, Contact c, long seen, int failed, IpGroup group) {
+        void append(Contact c, long seen, IpGroup group) {
             if (size == contacts.length) {
                 int n = Math.min(capacity, Math.max(4, size * 2));
                 contacts = java.util.Arrays.copyOf(contacts, n);
@@ -174,68 +177,66 @@ public final class RoutingTable {
                 groupV4 = java.util.Arrays.copyOf(groupV4, n);
                 groupKey = java.util.Arrays.copyOf(groupKey, n);
             }
-            int tail = size - at;
-            if (tail > 0) {
-                System.arraycopy(contacts, at, contacts, at + 1, tail);
-                System.arraycopy(ids, at, ids, at + 1, tail);
-                System.arraycopy(prefixes, at, prefixes, at + 1, tail);
-                System.arraycopy(lastSeen, at, lastSeen, at + 1, tail);
-                System.arraycopy(failures, at, failures, at + 1, tail);
-                System.arraycopy(groupV4, at, groupV4, at + 1, tail);
-                System.arraycopy(groupKey, at, groupKey, at + 1, tail);
-            }
-            contacts[at] = c;
-            ids[at] = c.id();
-            prefixes[at] = prefix(c.id());
-            lastSeen[at] = seen;
-            failures[at] = failed;
-            groupV4[at] = group.ipv4Prefix();
-            groupKey[at] = group.key();
+            contacts[size] = c;
+            ids[size] = c.id();
+            prefixes[size] = prefix(c.id());
+            lastSeen[size] = seen;
+            failures[size] = 0;
+            groupV4[size] = group.ipv4Prefix();
+            groupKey[size] = group.key();
             size++;
         }
 
+        /** Removes entry {@code at}; the last entry takes its place (order lives in the last-seen times). */
         void removeAt(int at) {
-            int tail = size - at - 1;
-            if (tail > 0) {
-                System.arraycopy(contacts, at + 1, contacts, at, tail);
-                System.arraycopy(ids, at + 1, ids, at, tail);
-                System.arraycopy(prefixes, at + 1, prefixes, at, tail);
-                System.arraycopy(lastSeen, at + 1, lastSeen, at, tail);
-                System.arraycopy(failures, at + 1, failures, at, tail);
-                System.arraycopy(groupV4, at + 1, groupV4, at, tail);
-                System.arraycopy(groupKey, at + 1, groupKey, at, tail);
+            int last = size - 1;
+            if (at != last) {
+                contacts[at] = contacts[last];
+                ids[at] = ids[last];
+                prefixes[at] = prefixes[last];
+                lastSeen[at] = lastSeen[last];
+                failures[at] = failures[last];
+                groupV4[at] = groupV4[last];
+                groupKey[at] = groupKey[last];
             }
-            size--;
-            contacts[size] = null;
-            ids[size] = null;
-            groupKey[size] = null;
+            contacts[last] = null;
+            ids[last] = null;
+            groupKey[last] = null;
+            size = last;
         }
 
-        /** Moves entry {@code at} to the tail (most recently seen) with a new last-seen time. */
-        void moveToTail(int at, long seen) {
-            Contact c = contacts[at];
-            NodeId id = ids[at];
-            long p = prefixes[at];
-            long g = groupV4[at];
-            String gk = groupKey[at];
-            int tail = size - at - 1;
-            if (tail > 0) {
-                System.arraycopy(contacts, at + 1, contacts, at, tail);
-                System.arraycopy(ids, at + 1, ids, at, tail);
-                System.arraycopy(prefixes, at + 1, prefixes, at, tail);
-                System.arraycopy(lastSeen, at + 1, lastSeen, at, tail);
-                System.arraycopy(failures, at + 1, failures, at, tail);
-                System.arraycopy(groupV4, at + 1, groupV4, at, tail);
-                System.arraycopy(groupKey, at + 1, groupKey, at, tail);
+        /** Entry {@code at} was heard from: it becomes the most recently seen. */
+        void seen(int at, long now) {
+            lastSeen[at] = now;
+            failures[at] = 0;
+        }
+
+        /** The least recently seen entry (the eviction candidate), or -1 if empty. */
+        int oldest() {
+            int best = -1;
+            for (int i = 0; i < size; i++) {
+                if (best < 0 || lastSeen[i] < lastSeen[best]) {
+                    best = i;
+                }
             }
-            int last = size - 1;
-            contacts[last] = c;
-            ids[last] = id;
-            prefixes[last] = p;
-            lastSeen[last] = seen;
-            failures[last] = 0;
-            groupV4[last] = g;
-            groupKey[last] = gk;
+            return best;
+        }
+
+        /** Entry positions least recently seen first. */
+        int[] order() {
+            Integer[] idx = new Integer[size];
+            for (int i = 0; i < size; i++) {
+                idx[i] = i;
+            }
+            java.util.Arrays.sort(idx, (a, b) -> {
+                int c = Long.compare(lastSeen[a], lastSeen[b]);
+                return c != 0 ? c : Integer.compare(a, b);
+            });
+            int[] out = new int[size];
+            for (int i = 0; i < size; i++) {
+                out[i] = idx[i];
+            }
+            return out;
         }
 
         int countGroup(IpGroup group) {
@@ -355,7 +356,7 @@ public final class RoutingTable {
             if (held != contact && Long.compareUnsigned(contact.record().seq(), held.record().seq()) > 0) {
                 b.contacts[at] = contact;  // a newer signed record: the node's addresses may have changed
             }
-            b.moveToTail(at, now);
+            b.seen(at, now);
             b.lastTouched = now;  // BEP 5: a bucket whose node answered counts as changed
             return Observation.REFRESHED;
         }
@@ -369,7 +370,7 @@ public final class RoutingTable {
             if (r >= 0) {
                 b.removeReplacement(r);
             }
-            b.insert(b.size, contact, now, 0, group);
+            b.append(contact, now, group);
             b.lastTouched = now;
             size++;
             insertListener.accept(contact);
@@ -380,12 +381,13 @@ public final class RoutingTable {
         if (b.pendingPing != null && now - b.pendingSince < PENDING_PING_STALE_MS) {
             return Observation.CACHED;
         }
-        if (now - b.lastSeen[0] < config.questionableAfter.toMillis()) {
+        int oldest = b.oldest();
+        if (now - b.lastSeen[oldest] < config.questionableAfter.toMillis()) {
             return Observation.CACHED;  // BEP 5: all good nodes stay; the newcomer waits in the cache
         }
-        b.pendingPing = b.contacts[0];
+        b.pendingPing = b.contacts[oldest];
         b.pendingSince = now;
-        return new Observation(Outcome.PING_OLDEST, b.contacts[0], null, null);
+        return new Observation(Outcome.PING_OLDEST, b.contacts[oldest], null, null);
     }
 
     private boolean overIpLimit(Bucket b, IpGroup group) {
@@ -415,7 +417,7 @@ public final class RoutingTable {
         if (alive) {
             if (at >= 0) {
                 long now = clock.millis();
-                b.moveToTail(at, now);
+                b.seen(at, now);
                 b.lastTouched = now;
             }
             return;
@@ -480,7 +482,7 @@ public final class RoutingTable {
             }
             Contact next = b.removeReplacement(pick);
             // Not heard from since it was cached: last-seen 0 makes it the first to be pinged.
-            b.insert(0, next, 0, 0, group);
+            b.append(next, 0, group);
             size++;
             insertListener.accept(next);
         }
@@ -531,12 +533,7 @@ public final class RoutingTable {
             b.cache(contact);
             return false;
         }
-        // Keep least-recently-seen order.
-        int pos = b.size;
-        while (pos > 0 && b.lastSeen[pos - 1] > lastSeenUnixMs) {
-            pos--;
-        }
-        b.insert(pos, contact, lastSeenUnixMs, 0, group);
+        b.append(contact, lastSeenUnixMs, group);
         size++;
         return true;
     }
@@ -710,7 +707,7 @@ public final class RoutingTable {
         List<Entry> out = new ArrayList<>(size);
         for (Bucket b : buckets) {
             if (b != null) {
-                for (int i = 0; i < b.size; i++) {
+                for (int i : b.order()) {
                     out.add(new Entry(b.contacts[i], b.lastSeen[i], b.failures[i]));
                 }
             }
@@ -719,23 +716,23 @@ public final class RoutingTable {
     }
 
     /**
-     * Up to {@code max} contacts heard from within {@code window}, taken from the most recently seen end of each
-     * bucket in turn (so they spread over the keyspace): what PEX may share (BEP 11 shares only peers known alive).
+     * Up to {@code max} contacts heard from within {@code window}, taken from each bucket in turn so that they spread
+     * over the keyspace: what PEX may share (BEP 11 shares only peers known to be alive).
      */
     public List<Contact> recentlySeen(Duration window, int max) {
         long since = clock.millis() - window.toMillis();
         List<Contact> out = new ArrayList<>(Math.min(max, size));
-        for (int depth = 1; out.size() < max; depth++) {
+        int deepest = deepestNonEmptyBucket();
+        for (int depth = 0; out.size() < max; depth++) {
             boolean more = false;
-            for (int i = 0; i < Kademlia.BUCKETS && out.size() < max; i++) {
+            for (int i = 0; i <= deepest && out.size() < max; i++) {
                 Bucket b = buckets[i];
-                if (b == null || b.size < depth) {
+                if (b == null || b.size <= depth) {
                     continue;
                 }
-                int at = b.size - depth;
-                if (b.lastSeen[at] >= since) {
-                    out.add(b.contacts[at]);
-                    more = true;
+                more = true;
+                if (b.lastSeen[depth] >= since) {
+                    out.add(b.contacts[depth]);
                 }
             }
             if (!more) {
@@ -771,7 +768,7 @@ public final class RoutingTable {
                 continue;
             }
             List<Entry> entries = new ArrayList<>(b.size);
-            for (int j = 0; j < b.size; j++) {
+            for (int j : b.order()) {
                 entries.add(new Entry(b.contacts[j], b.lastSeen[j], b.failures[j]));
             }
             out.add(new BucketSnapshot(i, Collections.unmodifiableList(entries), b.replSize,

@@ -22,7 +22,7 @@ public final class DhtSimulation {
     public record Options(int nodes, long seed, int lookups, int values, long latencyMinMs, long latencyMaxMs,
                           double loss, double killFraction, Duration rpcTimeout, Duration refreshInterval,
                           Duration republishInterval, Duration pexInterval, int pexPeers, int maxJoinBatch,
-                          int threads) {
+                          int threads, SimNetwork.LatencyDistribution latencyDistribution, double churnPerMinute) {
 
         static Options defaults() {
             // Refresh hourly, as the Kademlia paper has it (section 2.3), so one interval is one refresh and one
@@ -31,7 +31,7 @@ public final class DhtSimulation {
                     dev.p2psuite.dht.core.Kademlia.VALUE_REPUBLISH_INTERVAL,
                     dev.p2psuite.dht.core.Kademlia.VALUE_REPUBLISH_INTERVAL,
                     dev.p2psuite.dht.core.Kademlia.PEX_INTERVAL, 1, SimCluster.DEFAULT_MAX_JOIN_BATCH,
-                    SimTime.DEFAULT_PARTITIONS);
+                    SimTime.DEFAULT_PARTITIONS, SimNetwork.LatencyDistribution.UNIFORM, 0);
         }
 
         DhtSettings settings() {
@@ -54,7 +54,8 @@ public final class DhtSimulation {
         public String line() {
             return String.format(Locale.ROOT, "nodes=%d lookups=%d exact_k=%.3f rounds_p50=%d rounds_p99=%d msgs_p50=%d"
                             + " value_success=%.3f value_success_after_churn=%.3f msgs_p99=%d lookup_ms_p50=%d"
-                            + " stored_avg=%.1f join_failures=%d messages=%d virtual_s=%d wall_s=%.1f seed=%d threads=%d",
+                            + " stored_avg=%.1f join_failures=%d messages=%d virtual_s=%d wall_s=%.1f seed=%d"
+                            + " threads=%d",
                     nodes, lookups, exactK, roundsP50, roundsP99, msgsP50, valueSuccess, valueSuccessAfterChurn,
                     msgsP99, lookupMsP50, storedAvg, joinFailures, messages, virtualSeconds, wallSeconds, seed,
                     threads);
@@ -81,7 +82,8 @@ public final class DhtSimulation {
     static String usage() {
         return "usage: dht-sim [--nodes N] [--seed S] [--lookups L] [--values V] [--latency-ms MIN:MAX] [--loss P]"
                 + " [--kill FRACTION] [--timeout-ms MS] [--refresh-s S] [--republish-s S] [--pex-s S]"
-                + " [--pex-peers N] [--join-batch N] [--threads N]";
+                + " [--pex-peers N] [--join-batch N] [--threads N] [--latency-dist uniform|exponential]"
+                + " [--churn-per-min FRACTION]";
     }
 
     static Options parse(String[] args) {
@@ -101,6 +103,8 @@ public final class DhtSimulation {
         int pexPeers = d.pexPeers();
         int batch = d.maxJoinBatch();
         int threads = d.threads();
+        SimNetwork.LatencyDistribution dist = d.latencyDistribution();
+        double churn = d.churnPerMinute();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) {
@@ -129,6 +133,8 @@ public final class DhtSimulation {
                 case "--pex-peers" -> pexPeers = Integer.parseInt(v);
                 case "--join-batch" -> batch = Integer.parseInt(v);
                 case "--threads" -> threads = Integer.parseInt(v);
+                case "--latency-dist" -> dist = SimNetwork.LatencyDistribution.valueOf(v.toUpperCase(Locale.ROOT));
+                case "--churn-per-min" -> churn = Double.parseDouble(v);
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
@@ -136,17 +142,18 @@ public final class DhtSimulation {
             throw new IllegalArgumentException("--nodes must be at least 2");
         }
         return new Options(nodes, seed, lookups, values, latMin, latMax, loss, kill, timeout, refresh, republish, pex,
-                pexPeers, batch, threads);
+                pexPeers, batch, threads, dist, churn);
     }
 
     public static Report run(Options o, java.util.function.Consumer<String> log) {
         long wallStart = System.nanoTime();
-        log.accept(String.format(Locale.ROOT, "nodes=%d seed=%d latency=%d..%d ms loss=%.3f timeout=%d ms refresh=%d s"
-                        + " republish=%d s pex=%d s x%d", o.nodes(), o.seed(), o.latencyMinMs(), o.latencyMaxMs(),
+        log.accept(String.format(Locale.ROOT, "nodes=%d seed=%d threads=%d latency=%d..%d ms loss=%.3f timeout=%d ms"
+                        + " refresh=%d s republish=%d s pex=%d s x%d", o.nodes(), o.seed(), o.threads(),
+                o.latencyMinMs(), o.latencyMaxMs(),
                 o.loss(), o.rpcTimeout().toMillis(), o.refreshInterval().toSeconds(),
                 o.republishInterval().toSeconds(), o.pexInterval().toSeconds(), o.pexPeers()));
         SimNetwork.Conditions conditions = new SimNetwork.Conditions(o.latencyMinMs(), o.latencyMaxMs(), o.loss(),
-                o.rpcTimeout());
+                o.rpcTimeout(), o.latencyDistribution());
         try (SimCluster cluster = new SimCluster(o.nodes(), o.seed(), conditions, o.settings(), o.threads())) {
             return run(o, log, cluster, wallStart);
         }
@@ -157,8 +164,10 @@ public final class DhtSimulation {
                 secondsSince(wallStart)));
 
         int joinFailures = cluster.joinAll(o.maxJoinBatch(), log);
-        log.accept(String.format(Locale.ROOT, "all %d nodes joined after %.1f s, cpu %.1f s (virtual %d s, %d messages, %d failed)",
-                o.nodes(), secondsSince(wallStart), cpuSeconds(), cluster.time().elapsedMs() / 1000, cluster.network().messages(),
+        log.accept(String.format(Locale.ROOT,
+                "all %d nodes joined after %.1f s, cpu %.1f s (virtual %d s, %d messages, %d failed)",
+                o.nodes(), secondsSince(wallStart), cpuSeconds(), cluster.time().elapsedMs() / 1000,
+                cluster.network().messages(),
                 joinFailures));
 
         int k = o.settings().k();
@@ -220,7 +229,12 @@ public final class DhtSimulation {
         long churnStart = cluster.time().millis();
         long reportEvery = Math.max(1, interval.toMillis() / 12);
         for (long t = reportEvery; t <= interval.toMillis(); t += reportEvery) {
-            cluster.time().runUntil(churnStart + Math.min(t, interval.toMillis()));
+            long until = churnStart + Math.min(t, interval.toMillis());
+            if (o.churnPerMinute() > 0) {
+                cluster.churn(o.churnPerMinute(), Duration.ofMillis(until - cluster.time().millis()));
+            } else {
+                cluster.time().runUntil(until);
+            }
             log.accept(String.format(Locale.ROOT, "  virtual +%d s: %d messages, %.1f s, cpu %.1f s", t / 1000,
                     cluster.network().messages(), secondsSince(wallStart), cpuSeconds()));
         }

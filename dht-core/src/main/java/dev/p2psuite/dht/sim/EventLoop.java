@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.PriorityQueue;
-import java.util.function.BooleanSupplier;
 
 /**
  * Virtual time for one simulation partition ({@link SimTime} runs several): a clock that only moves when the loop

@@ -158,6 +158,36 @@ public final class SimCluster implements AutoCloseable {
         return failures;
     }
 
+    /**
+     * Continuous churn for {@code duration}: every virtual minute, {@code fractionPerMinute} of the alive nodes die
+     * without notice and as many dead ones come back with a fresh core (empty table and store) that joins through a
+     * random alive node. Returns how many nodes died.
+     */
+    public int churn(double fractionPerMinute, java.time.Duration duration) {
+        int died = 0;
+        long end = time.millis() + duration.toMillis();
+        while (time.millis() < end) {
+            List<SimNode> up = alive();
+            List<SimNode> down = new ArrayList<>();
+            for (SimNode n : nodes) {
+                if (!n.alive && n.node != null) {
+                    down.add(n);
+                }
+            }
+            int count = (int) Math.round(up.size() * fractionPerMinute);
+            for (int i = 0; i < count && !up.isEmpty(); i++) {
+                net.kill(up.remove(random.nextInt(up.size())));
+                died++;
+            }
+            for (int i = 0; i < count && !down.isEmpty() && !up.isEmpty(); i++) {
+                SimNode back = down.remove(random.nextInt(down.size()));
+                net.start(back, joining(List.of(up.get(random.nextInt(up.size())).contact())));
+            }
+            time.runUntil(Math.min(end, time.millis() + 60_000));
+        }
+        return died;
+    }
+
     /** Runs the loop until every future is done or {@code maxMs} of virtual time passed; returns the results. */
     public <T> List<T> await(List<CompletableFuture<T>> futures, long maxMs) {
         AtomicInteger done = new AtomicInteger();

@@ -41,11 +41,21 @@ import java.util.function.Predicate;
  */
 public final class SimNetwork {
 
+    /** How one-way latencies are drawn between the minimum and the maximum. */
+    public enum LatencyDistribution {
+        /** Every value in [min, max] equally likely. */
+        UNIFORM,
+        /** min plus an exponential tail with mean (max - min) / 4, cut at max: mostly fast, a few slow paths. */
+        EXPONENTIAL
+    }
+
     /**
-     * Network conditions: one-way latency uniform in [{@code latencyMinMs}, {@code latencyMaxMs}], each message
-     * (request or answer) lost with probability {@code loss}, and the transport's RPC timeout.
+     * Network conditions: one-way latency in [{@code latencyMinMs}, {@code latencyMaxMs}] drawn from
+     * {@code distribution}, each message (request or answer) lost with probability {@code loss}, and the transport's
+     * RPC timeout. The minimum latency is also the simulator's lookahead window.
      */
-    public record Conditions(long latencyMinMs, long latencyMaxMs, double loss, Duration rpcTimeout) {
+    public record Conditions(long latencyMinMs, long latencyMaxMs, double loss, Duration rpcTimeout,
+                             LatencyDistribution distribution) {
         public Conditions {
             if (latencyMinMs < 0 || latencyMaxMs < latencyMinMs) {
                 throw new IllegalArgumentException("latency range " + latencyMinMs + ".." + latencyMaxMs);
@@ -53,9 +63,15 @@ public final class SimNetwork {
             if (loss < 0 || loss >= 1) {
                 throw new IllegalArgumentException("loss must be in [0, 1), got " + loss);
             }
+            Objects.requireNonNull(rpcTimeout, "rpcTimeout");
+            Objects.requireNonNull(distribution, "distribution");
         }
 
-        /** 10..100 ms one way, no loss, 1 s timeout. */
+        public Conditions(long latencyMinMs, long latencyMaxMs, double loss, Duration rpcTimeout) {
+            this(latencyMinMs, latencyMaxMs, loss, rpcTimeout, LatencyDistribution.UNIFORM);
+        }
+
+        /** 10..100 ms one way, uniform, no loss, 1 s timeout. */
         public static Conditions defaults() {
             return new Conditions(10, 100, 0, Duration.ofSeconds(1));
         }
@@ -225,7 +241,15 @@ public final class SimNetwork {
 
     private long latency(int partition) {
         long span = conditions.latencyMaxMs() - conditions.latencyMinMs();
-        return conditions.latencyMinMs() + (span == 0 ? 0 : randoms[partition].nextLong(span + 1));
+        if (span == 0) {
+            return conditions.latencyMinMs();
+        }
+        SplittableRandom r = randoms[partition];
+        long extra = switch (conditions.distribution()) {
+            case UNIFORM -> r.nextLong(span + 1);
+            case EXPONENTIAL -> Math.min(span, (long) (-Math.log(1 - r.nextDouble()) * span / 4.0));
+        };
+        return conditions.latencyMinMs() + extra;
     }
 
     private boolean lost(int partition) {
@@ -401,7 +425,8 @@ public final class SimNetwork {
 
         @Override
         public CompletableFuture<Contact> pingAddress(Endpoint endpoint) {
-            return call(Kind.PING, from, byEndpoint.get(endpoint), t -> t.node.onPing(from.contact()), c -> verify(c) ? c : null);
+            return call(Kind.PING, from, byEndpoint.get(endpoint), t -> t.node.onPing(from.contact()),
+                    c -> verify(c) ? c : null);
         }
 
         @Override
@@ -430,12 +455,14 @@ public final class SimNetwork {
 
         @Override
         public CompletableFuture<StoreOutcome> store(Contact peer, ValueRecord record) {
-            return call(Kind.STORE, from, target(peer), t -> t.node.onStore(from.contact(), record), Function.identity());
+            return call(Kind.STORE, from, target(peer), t -> t.node.onStore(from.contact(), record),
+                    Function.identity());
         }
 
         @Override
         public CompletableFuture<Boolean> addProvider(Contact peer, NodeId key, Contact provider, long ttlSeconds) {
-            return call(Kind.ADD_PROVIDER, from, target(peer), t -> t.node.onAddProvider(from.contact(), key, provider, ttlSeconds),
+            return call(Kind.ADD_PROVIDER, from, target(peer),
+                    t -> t.node.onAddProvider(from.contact(), key, provider, ttlSeconds),
                     Function.identity());
         }
 

@@ -25,7 +25,11 @@ public final class SimTime implements AutoCloseable {
     /** Partitions by default: this machine class has two cores. Results are deterministic for a given count. */
     public static final int DEFAULT_PARTITIONS = 2;
 
-    private static final int SPINS_BEFORE_PARKING = 20_000;
+    /**
+     * Busy-wait this many rounds for the other side of a window hand-off before parking: a few microseconds, so that
+     * a machine shared with other work does not lose a core to spinning.
+     */
+    private static final int SPINS_BEFORE_PARKING = 2_000;
 
     /**
      * Below this many events in the previous window, the next one runs its partitions one after the other on the
@@ -207,7 +211,7 @@ public final class SimTime implements AutoCloseable {
                     if (++spins < SPINS_BEFORE_PARKING) {
                         Thread.onSpinWait();
                     } else {
-                        LockSupport.parkNanos(this, 50_000);
+                        LockSupport.parkNanos(this, 1_000_000);  // the worker unparks us when it is done
                     }
                 }
             }
@@ -287,6 +291,7 @@ public final class SimTime implements AutoCloseable {
                     failure = e;
                 }
                 done = seen;
+                LockSupport.unpark(coordinator);
             }
         }
     }

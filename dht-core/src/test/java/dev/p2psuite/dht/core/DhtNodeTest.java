@@ -153,7 +153,8 @@ class DhtNodeTest {
         SimNode a = cluster.nodes().get(0);
         SimNode b = cluster.nodes().get(1);
         SimNode c = cluster.nodes().get(2);
-        Throwable t = failure(node(a).onAddProvider(b.contact(), NodeId.random(new SplittableRandom(1)), c.contact(), 0));
+        NodeId key = NodeId.random(new SplittableRandom(1));
+        Throwable t = failure(node(a).onAddProvider(b.contact(), key, c.contact(), 0));
         assertThat(t).isInstanceOf(DhtRejection.class).hasMessageContaining("only itself");
         assertThat(((DhtRejection) t).kind()).isEqualTo(DhtRejection.Kind.PERMISSION_DENIED);
     }
@@ -267,7 +268,8 @@ class DhtNodeTest {
         NodeId providedKey = NodeId.random(new SplittableRandom(2));
         await(node(n).put(valueKey, "persist".getBytes(), Duration.ofHours(3)));
         await(node(n).provide(providedKey));
-        await(node(n).onAddProvider(cluster.nodes().get(3).contact(), providedKey, cluster.nodes().get(3).contact(), 0));
+        Contact other = cluster.nodes().get(3).contact();
+        await(node(n).onAddProvider(other, providedKey, other, 0));
         DhtSnapshot snap = await(node(n).snapshot());
         assertThat(snap.contacts()).hasSizeGreaterThanOrEqualTo(19 - 2);
         assertThat(snap.published()).extracting(ValueRecord::key).containsExactly(valueKey);
@@ -291,7 +293,8 @@ class DhtNodeTest {
         SimNode n = cluster.nodes().get(1);
         NodeKey other = cluster.nodes().get(2).key();
         NodeId key = NodeId.random(new SplittableRandom(4));
-        ValueRecord genuine = ValueRecord.sign(other, cluster.nodes().get(2).contact().record(), key, "ok".getBytes(), 1,
+        ValueRecord genuine = ValueRecord.sign(other, cluster.nodes().get(2).contact().record(), key, "ok".getBytes(),
+                1,
                 cluster.time().millis() + 600_000);
         ValueRecord forged = new ValueRecord(key, "tampered".getBytes(), genuine.publisher(), 1,
                 genuine.expiresAtUnixMs(), genuine.signature());

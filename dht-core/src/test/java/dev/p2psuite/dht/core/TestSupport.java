@@ -51,7 +51,8 @@ final class TestSupport {
     static Contact contact(NodeId id, String host, int port) {
         PeerRecord record = new PeerRecord(id, new byte[NodeKey.PUBLIC_KEY_BYTES], 1,
                 List.of(Candidate.host(host, port)));
-        return new Contact(id, new Endpoint(host, port), new SignedPeerRecord(record, new byte[NodeKey.SIGNATURE_BYTES]));
+        return new Contact(id, new Endpoint(host, port),
+                new SignedPeerRecord(record, new byte[NodeKey.SIGNATURE_BYTES]));
     }
 
     /** A contact at a random public-looking IPv4 address (its own /24, so diversity limits never bite). */

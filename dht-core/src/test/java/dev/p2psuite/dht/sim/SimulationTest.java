@@ -122,6 +122,17 @@ class SimulationTest {
     }
 
     @Test
+    void valuesSurviveContinuousChurnAndRejoiningNodesBecomeUseful() {
+        network(300, 12, new SimNetwork.Conditions(10, 150, 0, Duration.ofSeconds(1),
+                SimNetwork.LatencyDistribution.EXPONENTIAL));
+        List<NodeId> keys = putValues(30);
+        int died = cluster.churn(0.02, Duration.ofMinutes(30));
+        assertThat(died).isGreaterThan(150);  // about half the network turned over
+        assertThat(getShare(keys)).isEqualTo(1.0);
+        assertThat(exactShare(cluster.lookups(100, Kademlia.K))).isGreaterThanOrEqualTo(0.9);
+    }
+
+    @Test
     void partitionedHalvesServeTheirOwnSideAndConvergeAgainAfterTheHeal() {
         network(300, 3);
         cluster.network().partition(n -> n.index() % 2 == 0);
@@ -238,7 +249,8 @@ class SimulationTest {
 
     private static String fingerprint(long parallelThreshold) {
         SimNetwork.Conditions c = SimNetwork.Conditions.defaults();
-        try (SimCluster sim = new SimCluster(150, 9, c, SETTINGS, new SimTime(2, c.latencyMinMs(), parallelThreshold))) {
+        SimTime time = new SimTime(2, c.latencyMinMs(), parallelThreshold);
+        try (SimCluster sim = new SimCluster(150, 9, c, SETTINGS, time)) {
             sim.joinAll(50, null);
             List<SimCluster.LookupSample> samples = sim.lookups(50, Kademlia.K);
             sim.time().runFor(Duration.ofMinutes(5));

@@ -1,13 +1,11 @@
 package dev.p2psuite.dht;
 
 import dev.p2psuite.dht.core.DhtRejection;
-import dev.p2psuite.identity.InvalidRecordException;
+import dev.p2psuite.grpc.GrpcStatuses;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /** How the DHT's outcomes become gRPC answers: one mapping for the peer and the internal API. */
@@ -49,13 +47,7 @@ final class DhtStatus {
     }
 
     static Status of(Throwable failure) {
-        Throwable e = failure;
-        while (e instanceof CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
-        if (e instanceof StatusRuntimeException s) {
-            return s.getStatus();
-        }
+        Throwable e = GrpcStatuses.unwrap(failure);
         if (e instanceof DhtRejection r) {
             Status.Code code = switch (r.kind()) {
                 case INVALID_ARGUMENT -> Status.Code.INVALID_ARGUMENT;
@@ -65,11 +57,9 @@ final class DhtStatus {
             };
             return Status.fromCode(code).withDescription(r.getMessage());
         }
-        if (e instanceof IllegalArgumentException) {
-            return Status.INVALID_ARGUMENT.withDescription(e.getMessage());
-        }
-        if (e instanceof InvalidRecordException r) {
-            return Status.INVALID_ARGUMENT.withDescription(r.reason() + ": " + r.getMessage());
+        Status common = GrpcStatuses.common(e);
+        if (common != null) {
+            return common;
         }
         if (e instanceof CancellationException) {
             return Status.UNAVAILABLE.withDescription("dht-service is shutting down");

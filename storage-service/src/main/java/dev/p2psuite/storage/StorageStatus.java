@@ -1,11 +1,9 @@
 package dev.p2psuite.storage;
 
-import dev.p2psuite.identity.InvalidRecordException;
+import dev.p2psuite.grpc.GrpcStatuses;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 
 /** How storage outcomes become gRPC statuses: one mapping for the peer and the internal API. */
@@ -19,13 +17,7 @@ public final class StorageStatus {
     }
 
     public static Status of(Throwable failure) {
-        Throwable e = failure;
-        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-            e = e.getCause();
-        }
-        if (e instanceof StatusRuntimeException s) {
-            return s.getStatus();
-        }
+        Throwable e = GrpcStatuses.unwrap(failure);
         if (e instanceof StorageException s) {
             Status.Code code = switch (s.kind()) {
                 case INVALID_ARGUMENT -> Status.Code.INVALID_ARGUMENT;
@@ -40,12 +32,10 @@ public final class StorageStatus {
             };
             return Status.fromCode(code).withDescription(s.getMessage());
         }
-        if (e instanceof InvalidRecordException r) {
-            return Status.INVALID_ARGUMENT.withDescription(r.reason() + ": " + r.getMessage());
-        }
         // storage-core rejects bad input (IDs, manifests, ranges) with IllegalArgumentException and its subclasses.
-        if (e instanceof IllegalArgumentException) {
-            return Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+        Status common = GrpcStatuses.common(e);
+        if (common != null) {
+            return common;
         }
         if (e instanceof IndexOutOfBoundsException) {
             return Status.OUT_OF_RANGE.withDescription(e.getMessage());

@@ -436,17 +436,9 @@ public final class RoutingTable {
      * @return whether the contact was evicted
      */
     public boolean failed(NodeId id) {
-        int cpl = self.commonPrefixLength(id);
-        if (cpl >= Kademlia.BUCKETS) {
-            return false;
-        }
-        Bucket b = bucket(cpl, false);
+        Bucket b = bucketWithoutReplacement(id);  // a cached contact that does not answer is no replacement
         if (b == null) {
             return false;
-        }
-        int r = b.replacementIndex(id);
-        if (r >= 0) {
-            b.removeReplacement(r);  // a cached contact that does not answer is no replacement
         }
         int at = b.indexOf(id);
         if (at < 0) {
@@ -462,6 +454,22 @@ public final class RoutingTable {
         }
         promote(b);
         return true;
+    }
+
+    /** The bucket {@code id} falls in, after dropping {@code id} from its replacement cache; null if none exists. */
+    private Bucket bucketWithoutReplacement(NodeId id) {
+        int cpl = self.commonPrefixLength(id);
+        if (cpl >= Kademlia.BUCKETS) {
+            return null;
+        }
+        Bucket b = bucket(cpl, false);
+        if (b != null) {
+            int r = b.replacementIndex(id);
+            if (r >= 0) {
+                b.removeReplacement(r);
+            }
+        }
+        return b;
     }
 
     /** Moves the most recently seen cached contact that passes the IP limit into the bucket, if there is room. */
@@ -490,17 +498,9 @@ public final class RoutingTable {
 
     /** Removes a contact outright (e.g. it proved to be someone else); true if it was held. */
     public boolean remove(NodeId id) {
-        int cpl = self.commonPrefixLength(id);
-        if (cpl >= Kademlia.BUCKETS) {
-            return false;
-        }
-        Bucket b = bucket(cpl, false);
+        Bucket b = bucketWithoutReplacement(id);
         if (b == null) {
             return false;
-        }
-        int r = b.replacementIndex(id);
-        if (r >= 0) {
-            b.removeReplacement(r);
         }
         int at = b.indexOf(id);
         if (at < 0) {

@@ -2,11 +2,25 @@ package dev.p2psuite.gateway;
 
 import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.GrpcFutures;
+import static dev.p2psuite.gateway.InternalCalls.dhtCall;
+import static dev.p2psuite.gateway.InternalCalls.relay;
 import dev.p2psuite.grpc.PeerRecords;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.proto.dht.v1.DhtInternalGrpc;
 import dev.p2psuite.proto.dht.v1.StatsRequest;
+import dev.p2psuite.proto.gateway.v1.DeleteContentRequest;
+import dev.p2psuite.proto.gateway.v1.DeleteContentResponse;
 import dev.p2psuite.proto.gateway.v1.DhtKey;
+import dev.p2psuite.proto.gateway.v1.FindProvidersRequest;
+import dev.p2psuite.proto.gateway.v1.FindProvidersResponse;
+import dev.p2psuite.proto.gateway.v1.GetContentRequest;
+import dev.p2psuite.proto.gateway.v1.GetContentResponse;
+import dev.p2psuite.proto.gateway.v1.ListContentRequest;
+import dev.p2psuite.proto.gateway.v1.ListContentResponse;
+import dev.p2psuite.proto.gateway.v1.PutContentRequest;
+import dev.p2psuite.proto.gateway.v1.PutContentResponse;
+import dev.p2psuite.proto.gateway.v1.StatRequest;
+import dev.p2psuite.proto.gateway.v1.StatResponse;
 import dev.p2psuite.proto.gateway.v1.GetValueRequest;
 import dev.p2psuite.proto.gateway.v1.GetValueResponse;
 import dev.p2psuite.proto.gateway.v1.PeerInfo;
@@ -20,7 +34,6 @@ import dev.p2psuite.proto.gateway.v1.NodeInfoRequest;
 import dev.p2psuite.proto.gateway.v1.NodeInfoResponse;
 import dev.p2psuite.proto.gateway.v1.ServiceState;
 import dev.p2psuite.proto.gateway.v1.ServiceStatus;
-import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -32,38 +45,65 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.TreeMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * The client API (node_api.proto). Served here: NodeInfo, and the DHT's PutValue, GetValue and RoutingTable
- * (through the node's dht-service); every other RPC answers UNIMPLEMENTED until its capability lands
- * (content: issue 4, the rest of the client API: issue 6).
+ * The client API (node_api.proto): content through {@link ContentApi}; NodeInfo; the DHT's PutValue, GetValue
+ * and RoutingTable through the node's dht-service. Peers and Search answer UNIMPLEMENTED until they land.
  */
 @GrpcService
 public class NodeApiGrpcService extends NodeApiGrpc.NodeApiImplBase {
 
     private final NodeIdentity identity;
     private final InternalServices services;
+    private final ContentApi content;
     private final GatewayConfig config;
     private final String version;
     private final long startedUnixMs = System.currentTimeMillis();
 
-    NodeApiGrpcService(NodeIdentity identity, InternalServices services, GatewayConfig config,
+    NodeApiGrpcService(NodeIdentity identity, InternalServices services, ContentApi content, GatewayConfig config,
                        @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.identity = identity;
         this.services = services;
+        this.content = content;
         this.config = config;
         this.version = version;
     }
 
     /** Longest name accepted as a DHT key (its SHA-1 is the key). */
     static final int MAX_KEY_NAME_BYTES = 256;
-    /** Deadline of the gateway's calls to its own dht-service (a lookup is a few network round trips). */
-    static final long DHT_CALL_TIMEOUT_MS = 30_000;
+
+    @Override
+    public StreamObserver<PutContentRequest> putContent(StreamObserver<PutContentResponse> responses) {
+        return content.put(responses);
+    }
+
+    @Override
+    public void getContent(GetContentRequest request, StreamObserver<GetContentResponse> responses) {
+        content.get(request, responses);
+    }
+
+    @Override
+    public void stat(StatRequest request, StreamObserver<StatResponse> responses) {
+        content.stat(request, responses);
+    }
+
+    @Override
+    public void listContent(ListContentRequest request, StreamObserver<ListContentResponse> responses) {
+        content.list(request, responses);
+    }
+
+    @Override
+    public void deleteContent(DeleteContentRequest request, StreamObserver<DeleteContentResponse> responses) {
+        content.delete(request, responses);
+    }
+
+    @Override
+    public void findProviders(FindProvidersRequest request, StreamObserver<FindProvidersResponse> responses) {
+        content.findProviders(request, responses);
+    }
 
     @Override
     public void putValue(PutValueRequest request, StreamObserver<PutValueResponse> responses) {
@@ -146,22 +186,6 @@ public class NodeApiGrpcService extends NodeApiGrpc.NodeApiImplBase {
             default:
                 throw new IllegalArgumentException("key is missing: give key.raw (20 bytes) or key.name");
         }
-    }
-
-    private static CallOptions dhtCall() {
-        return CallOptions.DEFAULT.withDeadlineAfter(DHT_CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-    }
-
-    /** Answers with the internal call's result mapped, or passes its status on (it already says what went wrong). */
-    private static <T, R> void relay(StreamObserver<R> responses, CompletableFuture<T> call, Function<T, R> map) {
-        call.whenComplete((value, failure) -> {
-            if (failure != null) {
-                responses.onError(Status.fromThrowable(failure).asRuntimeException());
-            } else {
-                responses.onNext(map.apply(value));
-                responses.onCompleted();
-            }
-        });
     }
 
     @Override

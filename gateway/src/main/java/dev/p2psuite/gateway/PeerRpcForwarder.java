@@ -21,12 +21,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executor;
 
 /**
  * Routes a peer-facing service, unparsed, to the node service that owns it. Messages cross as bytes (no
@@ -117,9 +114,7 @@ final class PeerRpcForwarder {
             }
             // The backend's callbacks run on the caller's event loop: every step of both directions then happens
             // on one thread, which the Vert.x server call requires and which makes the pipe lock-free.
-            Context vertx = Vertx.currentContext();
-            Executor callerThread = vertx == null ? Runnable::run : task -> vertx.runOnContext(v -> task.run());
-            CallOptions options = CallOptions.DEFAULT.withExecutor(callerThread);
+            CallOptions options = CallOptions.DEFAULT.withExecutor(CallerContext.executor());
             Deadline deadline = io.grpc.Context.current().getDeadline();
             if (deadline != null) {
                 options = options.withDeadline(deadline);

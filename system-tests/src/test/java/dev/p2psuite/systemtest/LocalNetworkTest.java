@@ -21,7 +21,16 @@ import dev.p2psuite.proto.auth.v1.ChallengeRequest;
 import dev.p2psuite.proto.auth.v1.ChallengeResponse;
 import dev.p2psuite.proto.auth.v1.PeerAuthGrpc;
 import dev.p2psuite.proto.dht.v1.AddProviderRequest;
+import dev.p2psuite.proto.common.v1.ByteRange;
 import dev.p2psuite.proto.gateway.v1.DhtKey;
+import dev.p2psuite.proto.gateway.v1.FindProvidersRequest;
+import dev.p2psuite.proto.gateway.v1.GetContentRequest;
+import dev.p2psuite.proto.gateway.v1.NodeInfoRequest;
+import dev.p2psuite.proto.gateway.v1.NodeInfoResponse;
+import dev.p2psuite.proto.gateway.v1.PeerInfo;
+import dev.p2psuite.proto.gateway.v1.PutContentResponse;
+import dev.p2psuite.proto.gateway.v1.StatRequest;
+import dev.p2psuite.proto.gateway.v1.StatResponse;
 import dev.p2psuite.proto.gateway.v1.NodeApiGrpc;
 import dev.p2psuite.proto.dht.v1.DhtInternalGrpc;
 import dev.p2psuite.proto.dht.v1.DhtPeerGrpc;
@@ -379,6 +388,95 @@ class LocalNetworkTest {
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
         assertThat(node1.routingTable(dev.p2psuite.proto.gateway.v1.RoutingTableRequest.getDefaultInstance()).getSize())
                 .isGreaterThanOrEqualTo(NODES - 1);
+    }
+
+    @Test
+    @Order(30)
+    void contentPutOnNode1IsDownloadedOnNode3VerifiedByteForByteAndNode3ProvidesItToo() throws Exception {
+        byte[] content = new byte[3 * 262_144 + 1]; // four pieces, the last one byte long
+        random.nextBytes(content);
+        PutContentResponse put = ContentClient.put(network.channel(1, "gateway"), content, "four-pieces.bin");
+        String id = put.getContent().getContentId();
+        assertThat(id).startsWith("b").hasSize(56);
+        assertThat(put.getContent().getPieceCount()).isEqualTo(4);
+        assertThat(put.getContent().getComplete()).isTrue();
+        assertThat(put.getProvidersAnnounced()).as("announced on the other nodes").isGreaterThanOrEqualTo(1);
+
+        ContentClient.Got got = ContentClient.get(network.channel(3, "gateway"),
+                GetContentRequest.newBuilder().setContentId(id).setProgress(true).build());
+        assertThat(sameBytes(got.data(), content)).isTrue();
+        assertThat(got.header().getHeader().getLength()).isEqualTo(content.length);
+        assertThat(got.header().getHeader().getContent().getMetadata().getName()).isEqualTo("four-pieces.bin");
+        assertThat(got.progressMessages()).isPositive();
+
+        var node3 = NodeApiGrpc.newBlockingStub(network.channel(3, "gateway")).withDeadlineAfter(30, TimeUnit.SECONDS);
+        StatResponse stat = node3.stat(StatRequest.newBuilder().setContentId(id).build());
+        assertThat(stat.getLocal()).isTrue();
+        assertThat(stat.getContent().getComplete()).isTrue();
+        // Node 3 announces itself once the download completes; node 2 then finds both.
+        var node2 = NodeApiGrpc.newBlockingStub(network.channel(2, "gateway"));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(node2.withDeadlineAfter(30, TimeUnit.SECONDS)
+                .findProviders(FindProvidersRequest.newBuilder().setContentId(id).build()).getProvidersList())
+                .extracting(PeerInfo::getNodeId)
+                .contains(nodeInfo(1).getNodeId(), nodeInfo(3).getNodeId()));
+        // A second get on node 3 is served from its own store.
+        assertThat(sameBytes(ContentClient.get(network.channel(3, "gateway"), id).data(), content)).isTrue();
+    }
+
+    @Test
+    @Order(31)
+    void aByteRangeIsServedExactlyAndEmptyAndOneByteContentsTravelToo() throws Exception {
+        byte[] content = new byte[2 * 262_144 + 5_000];
+        random.nextBytes(content);
+        String id = ContentClient.put(network.channel(1, "gateway"), content, "range.bin").getContent().getContentId();
+        ContentClient.Got range = ContentClient.get(network.channel(2, "gateway"), GetContentRequest.newBuilder()
+                .setContentId(id).setRange(ByteRange.newBuilder().setOffset(300_000).setLength(200_000)).build());
+        assertThat(range.header().getHeader().getOffset()).isEqualTo(300_000);
+        assertThat(sameBytes(range.data(), java.util.Arrays.copyOfRange(content, 300_000, 500_000))).isTrue();
+
+        for (byte[] tiny : List.of(new byte[0], new byte[] {42})) {
+            String tinyId = ContentClient.put(network.channel(1, "gateway"), tiny, "tiny").getContent().getContentId();
+            assertThat(ContentClient.get(network.channel(3, "gateway"), tinyId).data()).isEqualTo(tiny);
+        }
+    }
+
+    @Test
+    @Order(32)
+    void unknownMalformedAndOutOfRangeGetsFailFastWithPreciseStatuses() throws Exception {
+        var node3 = network.channel(3, "gateway");
+        String unknown = dev.p2psuite.storage.core.ContentId.ofSha256(new byte[32]).toString();
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> ContentClient.get(node3, unknown))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+                    assertThat(e.getStatus().getDescription()).contains(unknown, "no provider");
+                });
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        assertThatThrownBy(() -> ContentClient.get(node3, "bnot-an-id"))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).startsWith("content_id: ");
+                });
+        String id = ContentClient.put(network.channel(1, "gateway"), new byte[10], "ten").getContent().getContentId();
+        assertThatThrownBy(() -> ContentClient.get(node3, GetContentRequest.newBuilder().setContentId(id)
+                .setRange(ByteRange.newBuilder().setOffset(10)).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.OUT_OF_RANGE));
+        var stub = NodeApiGrpc.newBlockingStub(node3).withDeadlineAfter(30, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> stub.stat(StatRequest.newBuilder().setContentId(unknown).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    /** Equal bytes, compared without printing megabytes when they differ. */
+    private static boolean sameBytes(byte[] got, byte[] expected) {
+        assertThat(got.length).as("length").isEqualTo(expected.length);
+        return java.util.Arrays.equals(got, expected);
+    }
+
+    private NodeInfoResponse nodeInfo(int node) {
+        return NodeApiGrpc.newBlockingStub(network.channel(node, "gateway")).withDeadlineAfter(30, TimeUnit.SECONDS)
+                .nodeInfo(NodeInfoRequest.getDefaultInstance());
     }
 
     @Test

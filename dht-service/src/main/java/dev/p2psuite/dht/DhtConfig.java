@@ -71,5 +71,51 @@ public interface DhtConfig {
         /** How often the routing table and records are saved to {@code dht/state.pb}. */
         @WithDefault("30s")
         Duration snapshotInterval();
+
+        /** This node's storage-service, whose complete contents flood search indexes ({@code StorageInternal/ListContent}). */
+        @WithDefault("127.0.0.1:7002")
+        String storageAddress();
+
+        /** Flood search (issue 7): {@code p2p.dht.search.*}. */
+        Search search();
+    }
+
+    /** Flood search settings; the fixed limits of search_peer.proto (TTL 1..7, 8 terms of 64 bytes, ...) are not here. */
+    interface Search {
+        /** TTL of a search this node originates when the request gives none (1..7). */
+        @WithDefault("4")
+        int defaultTtl();
+
+        /** Neighbours queries are flooded to, picked from the routing table's live contacts. */
+        @WithDefault("8")
+        int neighbours();
+
+        /** Queries a second forwarded to any one neighbour at most (search_peer.proto: 10); the rest are dropped. */
+        @WithDefault("10")
+        double forwardRatePerNeighbour();
+
+        /** Queries a second forwarded in total at most (search_peer.proto: 100); the rest are dropped. */
+        @WithDefault("100")
+        double forwardRateTotal();
+
+        /** Query calls a second one peer may make here (burst twice that) before RESOURCE_EXHAUSTED. */
+        @WithDefault("10")
+        double queryRatePerPeer();
+
+        /** How long a query ID is remembered to drop duplicates (search_peer.proto: 10 min). */
+        @WithDefault("10m")
+        Duration duplicateMemory();
+
+        /** Each hop ends its stream this long before its caller's deadline, so its last hits get back in time. */
+        @WithDefault("250ms")
+        Duration hopMargin();
+
+        /** How often the neighbour set is re-checked against the routing table. */
+        @WithDefault("30s")
+        Duration neighbourRefresh();
+
+        /** How often the index is reloaded from storage-service (also before each search this node originates). */
+        @WithDefault("5s")
+        Duration indexRefreshInterval();
     }
 }

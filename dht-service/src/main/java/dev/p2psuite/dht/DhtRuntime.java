@@ -100,6 +100,16 @@ public class DhtRuntime implements RunningDht {
         return n;
     }
 
+    /** This node's key (flood search signs its hits with it). */
+    public NodeKey nodeKey() {
+        return key;
+    }
+
+    /** The outbound peer connections, once the node runs (flood search sends its queries over them). */
+    public Optional<GrpcPeerRpc> peerRpc() {
+        return Optional.ofNullable(rpc);
+    }
+
     @Override
     public PeerRecordBook peers() {
         return peers;

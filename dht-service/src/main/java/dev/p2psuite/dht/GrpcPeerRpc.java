@@ -24,10 +24,14 @@ import dev.p2psuite.proto.dht.v1.GetProvidersRequest;
 import dev.p2psuite.proto.dht.v1.PingRequest;
 import dev.p2psuite.proto.dht.v1.StoreRequest;
 import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -109,6 +113,101 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
             CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(callTimeoutMs, TimeUnit.MILLISECONDS);
             return GrpcFutures.unary(session.attachTo(connection.channel), method, options, request);
         });
+    }
+
+    /**
+     * Starts a server-streaming call (flood search's SearchPeer.Query) to {@code peer} on the same connection and
+     * session as the Kademlia calls; the node there must prove it is {@code peer}. A session the remote no longer
+     * accepts is renewed once if nothing was received yet. The returned action cancels the call.
+     */
+    public <Q, R> Runnable serverStreaming(Contact peer, MethodDescriptor<Q, R> method, Q request, Deadline deadline,
+                                           StreamObserver<R> observer) {
+        Connection connection = connections.computeIfAbsent(peer.endpoint(), Connection::new);
+        StreamingCall<Q, R> call = new StreamingCall<>(connection, peer.id(), method, request, deadline, observer);
+        call.start(false);
+        return call::cancel;
+    }
+
+    /** One server-streaming call, started once the session is ready. */
+    private final class StreamingCall<Q, R> {
+        private final Connection connection;
+        private final NodeId expected;
+        private final MethodDescriptor<Q, R> method;
+        private final Q request;
+        private final Deadline deadline;
+        private final StreamObserver<R> observer;
+        private ClientCall<Q, R> current;
+        private boolean cancelled;
+        private volatile boolean received;
+
+        StreamingCall(Connection connection, NodeId expected, MethodDescriptor<Q, R> method, Q request,
+                      Deadline deadline, StreamObserver<R> observer) {
+            this.connection = connection;
+            this.expected = expected;
+            this.method = method;
+            this.request = request;
+            this.deadline = deadline;
+            this.observer = observer;
+        }
+
+        void start(boolean renew) {
+            connection.session(renew).whenComplete((session, failure) -> {
+                if (failure != null) {
+                    observer.onError(failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure);
+                    return;
+                }
+                if (!session.responder().nodeId().equals(expected)) {
+                    observer.onError(Status.UNAUTHENTICATED.withDescription("dialed " + expected.toHex()
+                            + " but the node there is " + session.responder().nodeId().toHex()).asRuntimeException());
+                    return;
+                }
+                ClientCall<Q, R> call;
+                synchronized (this) {
+                    if (cancelled) {
+                        return;
+                    }
+                    call = session.attachTo(connection.channel).newCall(method, CallOptions.DEFAULT.withDeadline(deadline));
+                    current = call;
+                }
+                ClientCalls.asyncServerStreamingCall(call, request, new StreamObserver<R>() {
+                    @Override
+                    public void onNext(R value) {
+                        received = true;
+                        observer.onNext(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        boolean retry;
+                        synchronized (StreamingCall.this) {
+                            retry = !renew && !received && !cancelled && isUnauthenticated(t);
+                        }
+                        if (retry) {
+                            start(true);
+                        } else {
+                            observer.onError(t);
+                        }
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        observer.onCompleted();
+                    }
+                });
+            });
+        }
+
+        void cancel() {
+            ClientCall<Q, R> call;
+            synchronized (this) {
+                cancelled = true;
+                call = current;
+            }
+            if (call != null) {
+                call.cancel("the search no longer needs this stream", null);
+            }
+        }
     }
 
     private static boolean isUnauthenticated(Throwable e) {

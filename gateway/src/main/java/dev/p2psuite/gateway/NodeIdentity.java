@@ -32,7 +32,7 @@ public class NodeIdentity {
     private final PeerRecordBook peers = new PeerRecordBook(MAX_REMEMBERED_PEERS);
     private final PeerAuthenticator authenticator;
 
-    NodeIdentity(GatewayConfig config, @ConfigProperty(name = "quarkus.http.port") int listenPort) {
+    NodeIdentity(GatewayConfig config, @ConfigProperty(name = "quarkus.grpc.server.port") int listenPort) {
         SecureRandom random = new SecureRandom();
         this.key = NodeKeyStore.loadOrCreate(config.dataDir(), random);
         int port = config.gateway().advertisePort().orElse(listenPort);

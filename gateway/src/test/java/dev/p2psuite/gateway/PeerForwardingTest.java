@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RecordingDhtService.class)
 class PeerForwardingTest {
 
-    @ConfigProperty(name = "quarkus.http.test-port")
+    @ConfigProperty(name = "quarkus.grpc.server.test-port")
     int port;
 
     private final SecureRandom random = new SecureRandom();

@@ -47,7 +47,7 @@ class StunServiceTest {
 
     private static final String CALLER_ID = "0123456789abcdef0123456789abcdef01234567";
 
-    @ConfigProperty(name = "quarkus.http.test-port")
+    @ConfigProperty(name = "quarkus.grpc.server.test-port")
     int grpcPort;
 
     @Inject

@@ -30,7 +30,7 @@ final class GrpcTestClient {
     }
 
     static ManagedChannel channel() {
-        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        int port = ConfigProvider.getConfig().getValue("quarkus.grpc.server.test-port", Integer.class);
         return GrpcChannels.open("127.0.0.1:" + port);
     }
 

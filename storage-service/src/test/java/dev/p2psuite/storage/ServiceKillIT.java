@@ -47,7 +47,8 @@ class ServiceKillIT {
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log));
-        pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        pb.environment().put("QUARKUS_GRPC_SERVER_PORT", Integer.toString(port));
+        pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port + 5));
         pb.environment().put("P2P_DATA_DIR", dataDir.toString());
         Process p = pb.start();
         ManagedChannel ch = GrpcChannels.open("127.0.0.1:" + port);

@@ -239,7 +239,7 @@ class StorageInternalGrpcTest {
         ContentId id = put(ch, content, PIECE, "big").getContentId();
         // A reader with a 1 MiB HTTP/2 window that consumes one message and then stalls.
         ManagedChannel slow = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1",
-                        org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class))
+                        org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.grpc.server.test-port", Integer.class))
                 .usePlaintext().maxInboundMessageSize(1 << 20).flowControlWindow(1 << 20).build();
         long readsBefore = runtime.contents().piecesRead();
         AtomicInteger received = new AtomicInteger();

@@ -32,9 +32,14 @@ final class LocalNetwork implements AutoCloseable {
         this.runDir = Path.of("target", "p2p-run").toAbsolutePath();
     }
 
-    /** Port of a node's service, as {@code ./p2p} lays them out. */
+    /** gRPC port of a node's service, as {@code ./p2p} lays them out. */
     int port(int node, String service) {
         return basePort + 10 * (node - 1) + SERVICES.indexOf(service);
+    }
+
+    /** HTTP port (health, metrics) of a node's service: its gRPC port + 5. */
+    int httpPort(int node, String service) {
+        return port(node, service) + 5;
     }
 
     ManagedChannel channel(int node, String service) {

@@ -1,0 +1,26 @@
+# Shared by the content benchmarks: build the bench jar and run its classes; start and stop a local network.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JAR=$ROOT/bench/target/bench-0.1.0-SNAPSHOT.jar
+
+bench_java() { # class args...
+  if [ ! -f "$JAR" ] || [ -n "$(find "$ROOT"/*/src -newer "$JAR" -print -quit)" ]; then
+    echo "building (mvn -pl bench -am install -DskipTests)..." >&2
+    (cd "$ROOT" && mvn -B -q -pl bench -am install -DskipTests >&2)
+  fi
+  local cp_file=$ROOT/bench/target/classpath.txt
+  if [ ! -f "$cp_file" ] || [ "$cp_file" -ot "$JAR" ]; then
+    (cd "$ROOT/bench" && mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >&2)
+  fi
+  local class=$1; shift
+  java -Xmx1g -cp "$JAR:$(cat "$cp_file")" "dev.p2psuite.bench.$class" "$@"
+}
+
+# A network of its own: own run directory and ports, so a running ./p2p network is left alone.
+export P2P_RUN_DIR=${P2P_RUN_DIR:-${TMPDIR:-/tmp}/p2p-bench/net}
+export P2P_BASE_PORT=${P2P_BASE_PORT:-17600}
+network_up() { # nodes
+  "$ROOT/p2p" down >/dev/null 2>&1 || true
+  rm -rf "$P2P_RUN_DIR"
+  "$ROOT/p2p" up --nodes "$1" >&2
+}
+network_down() { "$ROOT/p2p" down >&2 || true; }

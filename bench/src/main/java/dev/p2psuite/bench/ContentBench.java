@@ -1,0 +1,334 @@
+package dev.p2psuite.bench;
+
+import com.google.protobuf.ByteString;
+import dev.p2psuite.grpc.GrpcChannels;
+import dev.p2psuite.proto.common.v1.ContentMetadata;
+import dev.p2psuite.proto.gateway.v1.FindProvidersRequest;
+import dev.p2psuite.proto.gateway.v1.GetContentRequest;
+import dev.p2psuite.proto.gateway.v1.GetContentResponse;
+import dev.p2psuite.proto.gateway.v1.NodeApiGrpc;
+import dev.p2psuite.proto.gateway.v1.PutContentRequest;
+import dev.p2psuite.proto.gateway.v1.PutContentResponse;
+import dev.p2psuite.proto.gateway.v1.PutContentStart;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Content throughput against a running local network (started by {@code bench/put} / {@code bench/transfer}
+ * with {@code ./p2p up}), through the gateways' client API as any gRPC user would call it.
+ *
+ * <pre>
+ *   put      --file F --base-port P                    put F on node 1; prints size_mib= seconds= mb_per_s=
+ *   transfer --file F --base-port P --seeders S        put F on nodes 1..S, then time a fresh get on node S+1,
+ *                                                      verified byte for byte against F while it streams
+ * </pre>
+ * While the get runs, every service's heap is sampled from its /q/metrics (max_heap_mib=).
+ */
+public final class ContentBench {
+
+    private static final int CHUNK = 262_144;
+    /** A service's HTTP port (metrics) is its gRPC port + 5 ({@code ./p2p}). */
+    private static final int HTTP_PORT_OFFSET = 5;
+    private static final List<String> SERVICES = List.of("gateway", "dht-service", "storage-service", "relay-service");
+
+    private ContentBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String mode = args[0];
+        Path file = null;
+        int basePort = 7000;
+        int seeders = 3;
+        for (int i = 1; i < args.length; i++) {
+            switch (args[i]) {
+                case "--file" -> file = Path.of(args[++i]);
+                case "--base-port" -> basePort = Integer.parseInt(args[++i]);
+                case "--seeders" -> seeders = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (file == null) {
+            throw new IllegalArgumentException("--file is required");
+        }
+        long size = Files.size(file);
+        double mib = size / 1048576.0;
+        List<ManagedChannel> gateways = new ArrayList<>();
+        for (int node = 1; node <= seeders + 1; node++) {
+            gateways.add(GrpcChannels.open("127.0.0.1:" + (basePort + 10 * (node - 1))));
+        }
+        try {
+            if (mode.equals("put")) {
+                warmUp(gateways.get(0), file);
+                Map<String, Long> cpuBefore = cpuTicks();
+                long start = System.nanoTime();
+                PutContentResponse put = put(gateways.get(0), file);
+                double seconds = (System.nanoTime() - start) / 1e9;
+                System.out.println("content_id=" + put.getContent().getContentId());
+                System.out.println("service CPU seconds during the put: " + cpuSeconds(cpuBefore, cpuTicks()));
+                System.out.printf(Locale.ROOT, "size_mib=%.0f seconds=%.3f mb_per_s=%.1f cpu_s=%.2f%n", mib, seconds,
+                        size / 1e6 / seconds, totalCpu(cpuBefore, cpuTicks()));
+                return;
+            }
+            String id = null;
+            for (int node = 1; node <= seeders; node++) {
+                long start = System.nanoTime();
+                PutContentResponse put = put(gateways.get(node - 1), file);
+                double seconds = (System.nanoTime() - start) / 1e9;
+                id = put.getContent().getContentId();
+                System.out.printf(Locale.ROOT, "put on node %d: %s %.0f MiB in %.2f s (%.1f MB/s), announced to %d%n",
+                        node, id, mib, seconds, size / 1e6 / seconds, put.getProvidersAnnounced());
+            }
+            ManagedChannel downloader = gateways.get(seeders);
+            // The get starts once the DHT lists every seeder, as the reference starts once its tracker does.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            int found;
+            do {
+                found = NodeApiGrpc.newBlockingStub(downloader).withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .findProviders(FindProvidersRequest.newBuilder().setContentId(id).build()).getProvidersCount();
+            } while (found < seeders && System.nanoTime() < deadline && sleep(200));
+            System.out.println("providers found by node " + (seeders + 1) + ": " + found);
+
+            HeapSampler heap = new HeapSampler(basePort, seeders + 1);
+            Map<String, Long> cpuBefore = cpuTicks();
+            long start = System.nanoTime();
+            boolean verified = getAndVerify(downloader, id, file);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            heap.stop();
+            System.out.println("service CPU seconds during the get: " + cpuSeconds(cpuBefore, cpuTicks()));
+            System.out.printf(Locale.ROOT, "size_mib=%.0f seeders=%d seconds=%.3f mb_per_s=%.1f verified=%s "
+                            + "cpu_s=%.2f max_heap_mib=%.0f max_heap_service=%s%n", mib, seeders, seconds,
+                    size / 1e6 / seconds, verified, totalCpu(cpuBefore, cpuTicks()), heap.maxBytes() / 1048576.0,
+                    heap.maxService());
+        } finally {
+            gateways.forEach(GrpcChannels::close);
+        }
+    }
+
+    /**
+     * CPU time (user + system, clock ticks) of every service process of the network, from /proc, by PID file name
+     * ({@code ./p2p} keeps them in {@code $P2P_RUN_DIR/pids}): a cost figure that, unlike wall time, holds on a
+     * busy machine.
+     */
+    private static Map<String, Long> cpuTicks() throws IOException {
+        Map<String, Long> ticks = new TreeMap<>();
+        Path pids = Path.of(System.getenv().getOrDefault("P2P_RUN_DIR", ".p2p"), "pids");
+        if (!Files.isDirectory(pids)) {
+            return ticks;
+        }
+        try (var files = Files.list(pids)) {
+            for (Path f : files.toList()) {
+                String pid = Files.readString(f).trim();
+                try {
+                    String stat = Files.readString(Path.of("/proc", pid, "stat"));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks.put(f.getFileName().toString().replace(".pid", ""),
+                            Long.parseLong(fields[11]) + Long.parseLong(fields[12])); // utime, stime
+                } catch (IOException e) {
+                    // the process is gone; leave it out
+                }
+            }
+        }
+        return ticks;
+    }
+
+    private static final double TICKS_PER_SECOND = 100.0; // USER_HZ on Linux
+
+    private static String cpuSeconds(Map<String, Long> before, Map<String, Long> after) {
+        StringBuilder out = new StringBuilder();
+        after.forEach((name, t) -> out.append(String.format(Locale.ROOT, "%s=%.2f ", name,
+                (t - before.getOrDefault(name, t)) / TICKS_PER_SECOND)));
+        return out.toString().trim();
+    }
+
+    private static double totalCpu(Map<String, Long> before, Map<String, Long> after) {
+        long sum = 0;
+        for (var e : after.entrySet()) {
+            sum += e.getValue() - before.getOrDefault(e.getKey(), e.getValue());
+        }
+        return sum / TICKS_PER_SECOND;
+    }
+
+    /** Puts 64 MiB of other random bytes first, so the figures are of compiled code, not of the JIT at work. */
+    private static void warmUp(ManagedChannel gateway, Path file) throws Exception {
+        Path warm = file.resolveSibling("warm-up.bin");
+        byte[] bytes = new byte[64 << 20];
+        new java.util.Random().nextBytes(bytes);
+        Files.write(warm, bytes);
+        try {
+            put(gateway, warm);
+        } finally {
+            Files.delete(warm);
+        }
+    }
+
+    private static boolean sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Streams the file in, a chunk whenever the call is ready (never the whole file in memory). */
+    static PutContentResponse put(ManagedChannel gateway, Path file) throws Exception {
+        CompletableFuture<PutContentResponse> result = new CompletableFuture<>();
+        long size = Files.size(file);
+        InputStream in = Files.newInputStream(file);
+        NodeApiGrpc.newStub(gateway).withDeadlineAfter(30, TimeUnit.MINUTES).putContent(
+                new ClientResponseObserver<PutContentRequest, PutContentResponse>() {
+                    boolean started;
+                    boolean done;
+
+                    @Override
+                    public void beforeStart(ClientCallStreamObserver<PutContentRequest> requests) {
+                        requests.setOnReadyHandler(() -> {
+                            try {
+                                while (requests.isReady() && !done) {
+                                    if (!started) {
+                                        started = true;
+                                        requests.onNext(PutContentRequest.newBuilder().setStart(PutContentStart.newBuilder()
+                                                .setMetadata(ContentMetadata.newBuilder()
+                                                        .setName(file.getFileName().toString()))
+                                                .setExpectedSizeBytes(size)).build());
+                                        continue;
+                                    }
+                                    byte[] chunk = in.readNBytes(CHUNK);
+                                    if (chunk.length == 0) {
+                                        done = true;
+                                        in.close();
+                                        requests.onCompleted();
+                                    } else {
+                                        requests.onNext(PutContentRequest.newBuilder()
+                                                .setChunk(ByteString.copyFrom(chunk)).build());
+                                    }
+                                }
+                            } catch (IOException e) {
+                                requests.cancel("reading " + file + " failed", e);
+                            }
+                        });
+                    }
+
+                    @Override
+                    public void onNext(PutContentResponse value) {
+                        result.complete(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        result.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+        try {
+            return result.get();
+        } catch (ExecutionException e) {
+            throw (Exception) e.getCause();
+        }
+    }
+
+    /** Gets the content and compares every chunk with the same bytes of the file as it arrives. */
+    static boolean getAndVerify(ManagedChannel gateway, String id, Path file) throws IOException {
+        Iterator<GetContentResponse> stream = NodeApiGrpc.newBlockingStub(gateway)
+                .withDeadlineAfter(30, TimeUnit.MINUTES)
+                .getContent(GetContentRequest.newBuilder().setContentId(id).build());
+        boolean same = true;
+        long received = 0;
+        try (InputStream expected = Files.newInputStream(file)) {
+            while (stream.hasNext()) {
+                GetContentResponse message = stream.next();
+                if (!message.hasChunk()) {
+                    continue;
+                }
+                ByteString data = message.getChunk().getData();
+                same &= message.getChunk().getOffset() == received
+                        && Arrays.equals(data.toByteArray(), expected.readNBytes(data.size()));
+                received += data.size();
+            }
+            same &= expected.read() < 0;
+        }
+        return same && received == Files.size(file);
+    }
+
+    /** Polls each service's heap use (Micrometer jvm_memory_used_bytes, area heap) and keeps the maximum. */
+    private static final class HeapSampler {
+        private static final Pattern HEAP = Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*} (\\S+)$",
+                Pattern.MULTILINE);
+        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        private final HttpClient http = HttpClient.newHttpClient();
+        private final AtomicLong max = new AtomicLong();
+        private volatile String maxService = "";
+
+        HeapSampler(int basePort, int nodes) {
+            timer.scheduleAtFixedRate(() -> {
+                for (int node = 1; node <= nodes; node++) {
+                    for (int s = 0; s < SERVICES.size(); s++) {
+                        long used = heapUsed(basePort + 10 * (node - 1) + s);
+                        if (used > max.get()) {
+                            max.set(used);
+                            maxService = "node" + node + "-" + SERVICES.get(s);
+                        }
+                    }
+                }
+            }, 0, 250, TimeUnit.MILLISECONDS);
+        }
+
+        private long heapUsed(int port) {
+            try {
+                String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (port + HTTP_PORT_OFFSET) + "/q/metrics"))
+                        .timeout(java.time.Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
+                Matcher m = HEAP.matcher(metrics);
+                double sum = 0;
+                while (m.find()) {
+                    sum += Double.parseDouble(m.group(1));
+                }
+                return (long) sum;
+            } catch (IOException e) {
+                return 0; // not answering this time; the next sample asks again
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 0;
+            }
+        }
+
+        void stop() {
+            timer.shutdownNow();
+        }
+
+        long maxBytes() {
+            return max.get();
+        }
+
+        String maxService() {
+            return maxService;
+        }
+    }
+}

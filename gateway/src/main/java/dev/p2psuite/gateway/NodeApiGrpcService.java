@@ -8,7 +8,21 @@ import dev.p2psuite.grpc.PeerRecords;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.proto.dht.v1.DhtInternalGrpc;
 import dev.p2psuite.proto.dht.v1.StatsRequest;
+import dev.p2psuite.proto.gateway.v1.ConnectionPath;
 import dev.p2psuite.proto.gateway.v1.DeleteContentRequest;
+import dev.p2psuite.proto.gateway.v1.PeersRequest;
+import dev.p2psuite.proto.gateway.v1.PeersResponse;
+import dev.p2psuite.proto.gateway.v1.SearchRequest;
+import dev.p2psuite.proto.gateway.v1.SearchResponse;
+import dev.p2psuite.proto.search.v1.SearchInternalGrpc;
+import dev.p2psuite.proto.storage.v1.PeerTransfer;
+import dev.p2psuite.proto.storage.v1.StorageInternalGrpc;
+import dev.p2psuite.proto.storage.v1.TransferStatsRequest;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.Comparator;
+import java.util.function.Function;
 import dev.p2psuite.proto.gateway.v1.DeleteContentResponse;
 import dev.p2psuite.proto.gateway.v1.DhtKey;
 import dev.p2psuite.proto.gateway.v1.FindProvidersRequest;
@@ -51,7 +65,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The client API (node_api.proto): content through {@link ContentApi}; NodeInfo; the DHT's PutValue, GetValue
- * and RoutingTable through the node's dht-service. Peers and Search answer UNIMPLEMENTED until they land.
+ * and RoutingTable through the node's dht-service; Peers from the routing table and the transfer counters; Search
+ * through the node's flood search (dht-service).
  */
 @GrpcService
 public class NodeApiGrpcService extends NodeApiGrpc.NodeApiImplBase {
@@ -103,6 +118,88 @@ public class NodeApiGrpcService extends NodeApiGrpc.NodeApiImplBase {
     @Override
     public void findProviders(FindProvidersRequest request, StreamObserver<FindProvidersResponse> responses) {
         content.findProviders(request, responses);
+    }
+
+    /** A contact counts as a connected peer if it answered or called this node this recently. */
+    static final long PEER_RECENT_MS = 15 * 60_000;
+
+    /**
+     * Peers this node talked to recently: routing-table contacts seen within {@link #PEER_RECENT_MS} and every
+     * peer with piece traffic, with its transfer counters and choke state (tit-for-tat).
+     */
+    @Override
+    public void peers(PeersRequest request, StreamObserver<PeersResponse> responses) {
+        var table = GrpcFutures.unary(services.dht(), DhtInternalGrpc.getRoutingTableMethod(), dhtCall(),
+                dev.p2psuite.proto.dht.v1.RoutingTableRequest.getDefaultInstance());
+        var transfers = GrpcFutures.unary(services.storage(), StorageInternalGrpc.getTransferStatsMethod(),
+                InternalCalls.storageCall(), TransferStatsRequest.getDefaultInstance());
+        relay(responses, table.thenCombine(transfers, (t, x) -> {
+            long now = System.currentTimeMillis();
+            Map<String, PeerInfo.Builder> peers = new java.util.LinkedHashMap<>();
+            for (dev.p2psuite.proto.dht.v1.Bucket b : t.getBucketsList()) {
+                for (dev.p2psuite.proto.common.v1.Contact c : b.getContactsList()) {
+                    if (now - c.getLastSeenUnixMs() <= PEER_RECENT_MS) {
+                        String id = HexFormat.of().formatHex(c.getRecord().getRecord().getNodeId().toByteArray());
+                        peers.put(id, PeerInfo.newBuilder().setNodeId(id).setRecord(c.getRecord())
+                                .setPath(ConnectionPath.CONNECTION_PATH_DIRECT).setLastSeenUnixMs(c.getLastSeenUnixMs()));
+                    }
+                }
+            }
+            for (PeerTransfer p : x.getPeersList()) {
+                String id = HexFormat.of().formatHex(p.getNodeId().toByteArray());
+                PeerInfo.Builder peer = peers.computeIfAbsent(id, k -> PeerInfo.newBuilder().setNodeId(k)
+                        .setPath(ConnectionPath.CONNECTION_PATH_DIRECT));
+                peer.setBytesSent(p.getBytesSent()).setBytesReceived(p.getBytesReceived())
+                        .setAmChoking(p.getAmChoking()).setPeerChoking(p.getPeerChoking())
+                        .setLastSeenUnixMs(Math.max(peer.getLastSeenUnixMs(), p.getLastActivityUnixMs()));
+            }
+            PeersResponse.Builder out = PeersResponse.newBuilder();
+            peers.values().stream().sorted(Comparator.comparingLong(PeerInfo.Builder::getLastSeenUnixMs).reversed())
+                    .limit(request.getLimit() == 0 ? Long.MAX_VALUE : request.getLimit())
+                    .forEach(out::addPeers);
+            return out.build();
+        }), Function.identity());
+    }
+
+    /** Streams the hits of a flooded query (dht-service runs it and verifies every hit). */
+    @Override
+    public void search(SearchRequest request, StreamObserver<SearchResponse> responses) {
+        var query = dev.p2psuite.proto.search.v1.SearchRequest.newBuilder().addAllTerms(request.getTermsList())
+                .setTtl(request.getTtl()).setMaxHits(request.getMaxHits()).setTimeoutMs(request.getTimeoutMs()).build();
+        ServerCallStreamObserver<SearchResponse> client = (ServerCallStreamObserver<SearchResponse>) responses;
+        SearchInternalGrpc.newStub(services.dht()).withExecutor(CallerContext.executor())
+                .withDeadlineAfter(InternalCalls.DHT_CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                .search(query, new ClientResponseObserver<dev.p2psuite.proto.search.v1.SearchRequest,
+                        dev.p2psuite.proto.search.v1.SearchResponse>() {
+                    @Override
+                    public void beforeStart(ClientCallStreamObserver<dev.p2psuite.proto.search.v1.SearchRequest> call) {
+                        client.setOnCancelHandler(() -> call.cancel("client cancelled the search", null));
+                    }
+
+                    @Override
+                    public void onNext(dev.p2psuite.proto.search.v1.SearchResponse value) {
+                        var hit = value.getHit();
+                        var provider = hit.getProvider();
+                        client.onNext(SearchResponse.newBuilder().setHit(dev.p2psuite.proto.gateway.v1.SearchHit.newBuilder()
+                                .setContentId(dev.p2psuite.storage.core.ContentId.of(hit.getContentId().getValue()
+                                        .toByteArray()).toString())
+                                .setName(hit.getName()).setSizeBytes(hit.getSizeBytes()).setMediaType(hit.getMediaType())
+                                .addAllTags(hit.getTagsList()).setHops(hit.getHops())
+                                .setProvider(PeerInfo.newBuilder().setNodeId(HexFormat.of().formatHex(
+                                        provider.getRecord().getNodeId().toByteArray())).setRecord(provider)
+                                        .setPath(ConnectionPath.CONNECTION_PATH_NONE))).build());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        client.onError(InternalCalls.statusOf(t).asRuntimeException());
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        client.onCompleted();
+                    }
+                });
     }
 
     @Override

@@ -28,6 +28,9 @@ import dev.p2psuite.proto.gateway.v1.GetContentRequest;
 import dev.p2psuite.proto.gateway.v1.NodeInfoRequest;
 import dev.p2psuite.proto.gateway.v1.NodeInfoResponse;
 import dev.p2psuite.proto.gateway.v1.PeerInfo;
+import dev.p2psuite.proto.gateway.v1.PeersRequest;
+import dev.p2psuite.proto.gateway.v1.SearchRequest;
+import dev.p2psuite.proto.gateway.v1.SearchResponse;
 import dev.p2psuite.proto.gateway.v1.PutContentResponse;
 import dev.p2psuite.proto.gateway.v1.StatRequest;
 import dev.p2psuite.proto.gateway.v1.StatResponse;
@@ -468,6 +471,41 @@ class LocalNetworkTest {
         assertThatThrownBy(() -> stub.stat(StatRequest.newBuilder().setContentId(unknown).build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    @Test
+    @Order(33)
+    void aSearchOnNode3FindsContentPutOnNode1ByAWordOfItsNameThroughTheFlood() throws Exception {
+        String word = "flood" + Integer.toString(random.nextInt(1 << 30), 36);
+        String id = ContentClient.put(network.channel(1, "gateway"), new byte[1000], word + "-notes.txt")
+                .getContent().getContentId();
+        var node3 = NodeApiGrpc.newBlockingStub(network.channel(3, "gateway"));
+        // Node 1's dht-service indexes its storage every few seconds; then a query from node 3 reaches it.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            List<SearchResponse> hits = new java.util.ArrayList<>();
+            node3.withDeadlineAfter(30, TimeUnit.SECONDS).search(SearchRequest.newBuilder().addTerms(word.toUpperCase())
+                    .setTimeoutMs(2_000).build()).forEachRemaining(hits::add);
+            assertThat(hits).extracting(h -> h.getHit().getContentId()).contains(id);
+            SearchResponse hit = hits.stream().filter(h -> h.getHit().getContentId().equals(id)).findFirst().orElseThrow();
+            assertThat(hit.getHit().getProvider().getNodeId()).isEqualTo(nodeInfo(1).getNodeId());
+            assertThat(hit.getHit().getName()).isEqualTo(word + "-notes.txt");
+            assertThat(hit.getHit().getHops()).isPositive();
+        });
+        assertThatThrownBy(() -> node3.withDeadlineAfter(30, TimeUnit.SECONDS)
+                .search(SearchRequest.newBuilder().setTtl(9).addTerms("x").build()).forEachRemaining(h -> { }))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    }
+
+    @Test
+    @Order(34)
+    void peersOfNode1AreTheOtherNodesWithTheirPieceTraffic() {
+        var peers = NodeApiGrpc.newBlockingStub(network.channel(1, "gateway")).withDeadlineAfter(30, TimeUnit.SECONDS)
+                .peers(PeersRequest.getDefaultInstance()).getPeersList();
+        assertThat(peers).extracting(PeerInfo::getNodeId).contains(nodeInfo(2).getNodeId(), nodeInfo(3).getNodeId());
+        // Node 3 downloaded from node 1 earlier (test 30): node 1 counts the bytes it sent.
+        assertThat(peers.stream().filter(p -> p.getNodeId().equals(nodeInfo(3).getNodeId())).findFirst().orElseThrow()
+                .getBytesSent()).isPositive();
     }
 
     /** Equal bytes, compared without printing megabytes when they differ. */

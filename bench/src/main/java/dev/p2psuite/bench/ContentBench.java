@@ -259,12 +259,22 @@ public final class ContentBench {
     static boolean getAndVerify(ManagedChannel gateway, String id, Path file) throws IOException {
         Iterator<GetContentResponse> stream = NodeApiGrpc.newBlockingStub(gateway)
                 .withDeadlineAfter(30, TimeUnit.MINUTES)
-                .getContent(GetContentRequest.newBuilder().setContentId(id).build());
+                .getContent(GetContentRequest.newBuilder().setContentId(id).setProgress(true).build());
         boolean same = true;
+        long start = System.nanoTime();
+        long lastReport = 0;
         long received = 0;
         try (InputStream expected = Files.newInputStream(file)) {
             while (stream.hasNext()) {
                 GetContentResponse message = stream.next();
+                long now = System.nanoTime();
+                if (message.hasProgress() && now - lastReport > 500_000_000L) { // the download as it goes
+                    lastReport = now;
+                    var p = message.getProgress();
+                    System.err.printf(Locale.ROOT, "  %5.1f s  %d/%d pieces verified  %d peers  %.1f MB/s  %.1f MiB streamed%n",
+                            (now - start) / 1e9, p.getPiecesDone(), p.getPiecesTotal(), p.getPeers(),
+                            p.getRateBytesPerS() / 1e6, received / 1048576.0);
+                }
                 if (!message.hasChunk()) {
                     continue;
                 }

@@ -298,7 +298,8 @@ public class ContentApi {
             FetchRequest.Builder fetchRequest = FetchRequest.newBuilder()
                     .setContentId(dev.p2psuite.proto.common.v1.ContentId.newBuilder()
                             .setValue(ByteString.copyFrom(id.bytes())))
-                    .addAllProviders(providers);
+                    .addAllProviders(providers)
+                    .setInOrder(true); // the client reads as pieces arrive: earliest first keeps its stream moving
             if (request.hasRange()) {
                 fetchRequest.setRange(request.getRange());
             }

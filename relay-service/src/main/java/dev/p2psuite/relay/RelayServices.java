@@ -1,24 +1,56 @@
 package dev.p2psuite.relay;
 
+import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.HostPort;
 import dev.p2psuite.grpc.PeerMetadata;
+import dev.p2psuite.identity.Candidate;
+import dev.p2psuite.proto.common.v1.CandidateKind;
+import dev.p2psuite.proto.relay.v1.ConnectRequest;
+import dev.p2psuite.proto.relay.v1.ConnectResponse;
+import dev.p2psuite.proto.relay.v1.DialBackOutcome;
+import dev.p2psuite.proto.relay.v1.DialBackRequest;
+import dev.p2psuite.proto.relay.v1.DialBackResponse;
+import dev.p2psuite.proto.relay.v1.DialBackResult;
+import dev.p2psuite.proto.relay.v1.HolePunchRequest;
+import dev.p2psuite.proto.relay.v1.HolePunchResponse;
+import dev.p2psuite.proto.relay.v1.ListenRequest;
+import dev.p2psuite.proto.relay.v1.ListenResponse;
 import dev.p2psuite.proto.relay.v1.ObserveAddressRequest;
 import dev.p2psuite.proto.relay.v1.ObserveAddressResponse;
 import dev.p2psuite.proto.relay.v1.RelayInternalGrpc;
 import dev.p2psuite.proto.relay.v1.RelayPeerGrpc;
+import dev.p2psuite.proto.relay.v1.ReservationsRequest;
+import dev.p2psuite.proto.relay.v1.ReservationsResponse;
+import dev.p2psuite.proto.relay.v1.ReserveRequest;
+import dev.p2psuite.proto.relay.v1.ReserveResponse;
+import dev.p2psuite.proto.relay.v1.ServedReservation;
+import dev.p2psuite.proto.relay.v1.StatsRequest;
+import dev.p2psuite.proto.relay.v1.StatsResponse;
 import dev.p2psuite.proto.relay.v1.StunInfoRequest;
 import dev.p2psuite.proto.relay.v1.StunInfoResponse;
+import dev.p2psuite.relay.core.DialBackPlan;
+import dev.p2psuite.relay.core.RelayTable;
 import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.stub.ServerCalls;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 
 /**
- * The gRPC faces of relay-service. Implemented: RelayPeer/ObserveAddress and RelayInternal/StunInfo (issue 5,
- * STUN). Every other RPC answers UNIMPLEMENTED (the gRPC standard for a capability not built) until
- * reservations and circuits land; the contract is fixed in proto/.
+ * The gRPC faces of relay-service (issue 5): RelayPeer (observed address, dial-back, reservations, circuits, hole
+ * punching) and RelayInternal (reservations, stats, STUN). Handlers validate and map; the rules are in
+ * {@code relay-core}, the running state in {@link RelayRuntime}. RelayInternal/Candidates (the node's gathered
+ * candidates) belongs to the gateway's connection layer and answers UNIMPLEMENTED until it exists.
  */
 final class RelayServices {
 
@@ -29,18 +61,156 @@ final class RelayServices {
     @GrpcService
     static class RelayPeerService implements BindableService {
 
+        private final RelayRuntime relay;
+
+        RelayPeerService(RelayRuntime relay) {
+            this.relay = relay;
+        }
+
         /** What ObserveAddress accepts as the host of {@code p2p-peer-addr}: an IPv4 or IPv6 literal. */
         private static final Pattern IP_LITERAL =
                 Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[\\w.-]+)?");
 
         @Override
         public ServerServiceDefinition bindService() {
-            return RelayPeerGrpc.bindService(new RelayPeerGrpc.AsyncService() {
+            return withRawConnect(RelayPeerGrpc.bindService(new RelayPeerGrpc.AsyncService() {
                 @Override
                 public void observeAddress(ObserveAddressRequest request,
                                            StreamObserver<ObserveAddressResponse> response) {
                     RelayPeerService.observeAddress(response);
                 }
+
+                @Override
+                public void dialBack(DialBackRequest request, StreamObserver<DialBackResponse> response) {
+                    RelayPeerService.this.dialBack(request, response);
+                }
+
+                @Override
+                public void reserve(ReserveRequest request, StreamObserver<ReserveResponse> response) {
+                    ReserveResponse granted;
+                    try {
+                        granted = relay.reserve(Caller.current());
+                    } catch (StatusRuntimeException e) {
+                        response.onError(e);
+                        return;
+                    }
+                    response.onNext(granted);
+                    response.onCompleted();
+                }
+
+                @Override
+                public void listen(ListenRequest request, StreamObserver<ListenResponse> response) {
+                    try {
+                        relay.listen(Caller.current(), response);
+                    } catch (StatusRuntimeException e) {
+                        response.onError(e);
+                    }
+                }
+
+                @Override
+                public StreamObserver<HolePunchRequest> holePunch(StreamObserver<HolePunchResponse> response) {
+                    return new HolePunchCall(response, Caller.current(), relay);
+                }
+            }));
+        }
+
+        /**
+         * The service with Connect taking and giving raw frames ({@link Frames}), so that circuit bytes are passed
+         * on without a parse and re-encode per frame; the wire format and the schema (for reflection) are the same.
+         */
+        private ServerServiceDefinition withRawConnect(ServerServiceDefinition typed) {
+            MethodDescriptor<ConnectRequest, ConnectResponse> connect = RelayPeerGrpc.getConnectMethod();
+            MethodDescriptor<byte[], byte[]> raw = connect.toBuilder(Frames.BYTES, Frames.BYTES).build();
+            ServiceDescriptor.Builder service = ServiceDescriptor.newBuilder(RelayPeerGrpc.SERVICE_NAME)
+                    .setSchemaDescriptor(RelayPeerGrpc.getServiceDescriptor().getSchemaDescriptor());
+            for (MethodDescriptor<?, ?> m : RelayPeerGrpc.getServiceDescriptor().getMethods()) {
+                service.addMethod(m.getFullMethodName().equals(connect.getFullMethodName()) ? raw : m);
+            }
+            ServerServiceDefinition.Builder definition = ServerServiceDefinition.builder(service.build());
+            for (ServerMethodDefinition<?, ?> m : typed.getMethods()) {
+                if (!m.getMethodDescriptor().getFullMethodName().equals(connect.getFullMethodName())) {
+                    definition.addMethod(m);
+                }
+            }
+            definition.addMethod(raw, ServerCalls.asyncBidiStreamingCall(
+                    responses -> new ConnectCall(responses, Caller.current(), relay)));
+            return definition.build();
+        }
+
+        /**
+         * AutoNAT-style reachability (libp2p AutoNAT): dials back the caller's candidates at its observed IP, each
+         * on a fresh connection with a short timeout, and reports per candidate whether the caller answered there.
+         */
+        void dialBack(DialBackRequest request, StreamObserver<DialBackResponse> response) {
+            int n = request.getCandidatesCount();
+            Caller caller = Caller.current();
+            InetAddress observed;
+            List<DialBackOutcome> fixed = new ArrayList<>(n);
+            List<Candidate> dialable = new ArrayList<>();
+            List<Integer> dialableAt = new ArrayList<>();
+            try {
+                if (n < 1 || n > DialBackPlan.MAX_CANDIDATES) {
+                    throw Status.INVALID_ARGUMENT.withDescription("candidates must list 1.." + DialBackPlan.MAX_CANDIDATES
+                            + " candidates, got " + n).asRuntimeException();
+                }
+                observed = caller.requireIp();
+                for (int i = 0; i < n; i++) {
+                    dev.p2psuite.proto.common.v1.Candidate c = request.getCandidates(i);
+                    fixed.add(DialBackOutcome.DIAL_BACK_OUTCOME_REFUSED);
+                    if (c.getKind() != CandidateKind.CANDIDATE_KIND_HOST
+                            && c.getKind() != CandidateKind.CANDIDATE_KIND_SERVER_REFLEXIVE) {
+                        continue; // relayed or unspecified: not dialled (REFUSED)
+                    }
+                    try {
+                        dialable.add(new Candidate(Candidate.Kind.fromCode(c.getKindValue()), c.getHost(), c.getPort(),
+                                null));
+                        dialableAt.add(i);
+                    } catch (IllegalArgumentException e) {
+                        throw Status.INVALID_ARGUMENT.withDescription("candidates[" + i + "]: " + e.getMessage())
+                                .asRuntimeException();
+                    }
+                }
+            } catch (StatusRuntimeException e) {
+                response.onError(e);
+                return;
+            }
+            List<DialBackPlan.Decision> plan = DialBackPlan.plan(observed, dialable, relay.policy());
+            long dials = plan.stream().filter(DialBackPlan.Decision::dial).count();
+            if (!relay.reserveDials((int) dials)) {
+                response.onError(Status.RESOURCE_EXHAUSTED.withDescription("this relay has too many dials in progress"
+                        + " (p2p.relay.max-concurrent-dials); try again in a few seconds").asRuntimeException());
+                return;
+            }
+            relay.table().recordDialBack();
+            List<CompletableFuture<DialBackResult>> results = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                results.add(CompletableFuture.completedFuture(DialBackResult.newBuilder()
+                        .setCandidate(request.getCandidates(i)).setOutcome(fixed.get(i)).build()));
+            }
+            for (int k = 0; k < plan.size(); k++) {
+                DialBackPlan.Decision d = plan.get(k);
+                if (!d.dial()) {
+                    continue;
+                }
+                int at = dialableAt.get(k);
+                results.set(at, relay.dialReserved(d.address(), caller.id()).handle((r, e) -> {
+                    DialBackResult.Builder b = DialBackResult.newBuilder().setCandidate(request.getCandidates(at));
+                    if (r == null) {
+                        return b.setOutcome(DialBackOutcome.DIAL_BACK_OUTCOME_UNREACHABLE).build();
+                    }
+                    return switch (r.outcome()) {
+                        case REACHABLE -> b.setOutcome(DialBackOutcome.DIAL_BACK_OUTCOME_REACHABLE)
+                                .setRttMs((int) Math.max(1, Math.min(Integer.MAX_VALUE, r.rttMs()))).build();
+                        case UNREACHABLE -> b.setOutcome(DialBackOutcome.DIAL_BACK_OUTCOME_UNREACHABLE).build();
+                        case WRONG_NODE -> b.setOutcome(DialBackOutcome.DIAL_BACK_OUTCOME_WRONG_NODE).build();
+                    };
+                }));
+            }
+            CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+                DialBackResponse.Builder answer = DialBackResponse.newBuilder();
+                results.forEach(f -> answer.addResults(f.join()));
+                response.onNext(answer.build());
+                response.onCompleted();
             });
         }
 
@@ -79,9 +249,11 @@ final class RelayServices {
     static class RelayInternalService implements BindableService {
 
         private final StunServer stun;
+        private final RelayRuntime relay;
 
-        RelayInternalService(StunServer stun) {
+        RelayInternalService(StunServer stun, RelayRuntime relay) {
             this.stun = stun;
+            this.relay = relay;
         }
 
         @Override
@@ -92,7 +264,57 @@ final class RelayServices {
                     response.onNext(RelayInternalService.this.stunInfo());
                     response.onCompleted();
                 }
+
+                @Override
+                public void reservations(ReservationsRequest request, StreamObserver<ReservationsResponse> response) {
+                    response.onNext(RelayInternalService.this.reservations());
+                    response.onCompleted();
+                }
+
+                @Override
+                public void stats(StatsRequest request, StreamObserver<StatsResponse> response) {
+                    response.onNext(RelayInternalService.this.stats());
+                    response.onCompleted();
+                }
             });
+        }
+
+        /**
+         * Reservations served by this relay. Those this node holds on other relays are made by the gateway's
+         * connection layer, which does not report them here yet: {@code held} stays empty.
+         */
+        ReservationsResponse reservations() {
+            ReservationsResponse.Builder out = ReservationsResponse.newBuilder();
+            for (RelayTable.Reservation r : relay.table().reservations()) {
+                out.addServed(ServedReservation.newBuilder()
+                        .setNodeId(ByteString.copyFrom(r.node().bytes()))
+                        .setSourceIp(r.sourceIp())
+                        .setExpiresAtUnixMs(r.expiresAt().toEpochMilli())
+                        .setListening(r.listening())
+                        .setActiveCircuits(r.openCircuits())
+                        .setBytesRelayed(r.bytesRelayed()));
+            }
+            return out.build();
+        }
+
+        /** The relay's counters. */
+        StatsResponse stats() {
+            RelayTable.Stats s = relay.table().stats();
+            return StatsResponse.newBuilder()
+                    .setReservationsActive(s.reservationsActive())
+                    .setReservationsGranted(s.reservationsGranted())
+                    .setReservationsRefused(s.reservationsRefused())
+                    .setCircuitsActive(s.circuitsActive())
+                    .setCircuitsOpened(s.circuitsOpened())
+                    .setCircuitsRefused(s.circuitsRefused())
+                    .setCircuitsOverBudget(s.circuitsOverBytes() + s.circuitsOverTime())
+                    .setBytesRelayed(s.bytesRelayed())
+                    .setDialBacks(s.dialBacks())
+                    .setHolePunchAttempts(s.holePunchAttempts())
+                    .setHolePunchSuccesses(s.holePunchSuccesses())
+                    .setMaxReservations(relay.table().limits().maxReservations())
+                    .setMaxReservationsPerIp(relay.table().limits().maxReservationsPerIp())
+                    .build();
         }
 
         /** Where the STUN binding service listens and its counters. */
@@ -104,5 +326,15 @@ final class RelayServices {
             stun.boundAddress().ifPresent(a -> info.setUdpPort(a.getPort()).addBoundAddresses(StunServer.format(a)));
             return info.build();
         }
+    }
+
+    /** A core candidate as the wire's. */
+    static dev.p2psuite.proto.common.v1.Candidate toProto(Candidate c) {
+        dev.p2psuite.proto.common.v1.Candidate.Builder b = dev.p2psuite.proto.common.v1.Candidate.newBuilder()
+                .setKindValue(c.kind().code()).setHost(c.host()).setPort(c.port());
+        if (c.relay() != null) {
+            b.setRelayNodeId(ByteString.copyFrom(c.relay().bytes()));
+        }
+        return b.build();
     }
 }

@@ -78,15 +78,21 @@ final class Download {
         final Sink sink;
         final ByteRange range;
         final boolean manifestOnly;
+        final boolean inOrder;
         Bitfield wanted;
         boolean manifestSent;
         FetchResponse last;
         boolean closed;
 
-        Subscriber(Sink sink, ByteRange range, boolean manifestOnly) {
+        Subscriber(Sink sink, ByteRange range, boolean manifestOnly, boolean inOrder) {
             this.sink = sink;
             this.range = range;
             this.manifestOnly = manifestOnly;
+            this.inOrder = inOrder;
+        }
+
+        Subscriber(Sink sink, ByteRange range, boolean manifestOnly) {
+            this(sink, range, manifestOnly, false);
         }
     }
 
@@ -257,6 +263,7 @@ final class Download {
         wanted = union;
         picker = new PiecePicker(manifest.pieceCount(), contents.held(content), wanted, settings.picker(),
                 exchange.penalties(), random);
+        picker.setInOrder(subscribers.stream().anyMatch(s -> s.inOrder));
         phase = Phase.DOWNLOADING;
         for (Subscriber s : List.copyOf(subscribers)) {
             sendManifestOrComplete(s);
@@ -283,6 +290,9 @@ final class Download {
         }
         if (!s.manifestOnly && !isSubset(s.wanted, wanted)) {
             widen(s.wanted);
+        }
+        if (s.inOrder) {
+            picker.setInOrder(true);
         }
         sendManifestOrComplete(s);
     }
@@ -323,6 +333,7 @@ final class Download {
         wanted = union;
         picker = new PiecePicker(manifest.pieceCount(), picker.held(), wanted, settings.picker(),
                 exchange.penalties(), random);
+        picker.setInOrder(subscribers.stream().anyMatch(s -> s.inOrder));
         for (Peer p : peers.values()) {
             if (!p.removed && p.has != null) {
                 picker.addPeer(p.id, p.has);

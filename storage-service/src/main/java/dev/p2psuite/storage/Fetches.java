@@ -101,7 +101,7 @@ final class Fetches implements ContentStore.Listener, AutoCloseable {
             }
         };
         subscriber[0] = new Download.Subscriber(sink, request.hasRange() ? request.getRange() : null,
-                request.getManifestOnly());
+                request.getManifestOnly(), request.getInOrder());
         Download download = attach(id, subscriber[0], providers);
         call.setOnCancelHandler(() -> download.unsubscribe(subscriber[0]));
     }

@@ -27,6 +27,8 @@ import java.util.random.RandomGenerator;
  *   <li><b>Endgame</b>: once every missing piece is in flight, idle peers request in-flight pieces again (at most
  *       {@link Config#endgameMaxRequestsPerPiece()} requests per piece); the first verified copy wins and
  *       {@link #onPieceVerified} names the peers whose duplicate requests to cancel.</li>
+ *   <li><b>In order</b> ({@link #setInOrder}): for a reader streaming the content, the earliest missing piece
+ *       instead of the rarest, so the in-order prefix grows while the download runs.</li>
  *   <li><b>Retry elsewhere first</b>: a piece that timed out, errored or failed its hash at a peer is not asked of
  *       that peer again while another unchoking peer has it.</li>
  *   <li><b>Penalties</b>: bad hashes are counted in the node-wide {@link PeerPenalties}; a banned peer gets no more
@@ -119,6 +121,7 @@ public final class PiecePicker {
     private final Config config;
     private final PeerPenalties penalties;
     private final RandomGenerator random;
+    private boolean inOrder;
     private final long[] wanted;
     private final long[] held;
     /** Missing wanted pieces with at least one request outstanding. */
@@ -298,6 +301,11 @@ public final class PiecePicker {
         return n == out.length ? out : Arrays.copyOf(out, n);
     }
 
+    /** Earliest missing piece first (true) or rarest first (false, the default). */
+    public synchronized void setInOrder(boolean inOrder) {
+        this.inOrder = inOrder;
+    }
+
     private int pickNormal(Peer p) {
         int best = Integer.MAX_VALUE;
         int tieCount = 0;
@@ -308,8 +316,8 @@ public final class PiecePicker {
                 if (avoided(p, i)) {
                     continue;
                 }
-                // Failed pieces first, then rarest (lowest availability).
-                int key = ((retry[w] & (1L << i)) != 0 ? 0 : 1 << 20) + availability[i];
+                // Failed pieces first, then rarest (lowest availability) or earliest. Indexes are < MAX_PIECES < 2^20.
+                int key = ((retry[w] & (1L << i)) != 0 ? 0 : 1 << 20) + (inOrder ? i : availability[i]);
                 if (key < best) {
                     best = key;
                     tieCount = 0;

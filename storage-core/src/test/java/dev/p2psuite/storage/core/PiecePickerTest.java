@@ -60,6 +60,19 @@ class PiecePickerTest {
     }
 
     @Test
+    void inOrderRequestsTheEarliestMissingPiecesSoAStreamingReaderAdvances() {
+        PiecePicker p = picker(100, new Config(8, 3), new PeerPenalties(), 4);
+        p.setInOrder(true);
+        p.addPeer(A, Bitfield.full(100));
+        p.addPeer(B, range(100, 50, 100)); // rarity would put 0..49 first; order must not care
+        assertThat(p.pickUpTo(A, 64)).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
+        assertThat(p.pickUpTo(B, 64)).containsExactly(50, 51, 52, 53, 54, 55, 56, 57); // the earliest B has
+        p.onPieceFailed(A, 3, PiecePicker.FailureReason.TIMEOUT);
+        p.onPieceVerified(A, 0);
+        assertThat(p.pickUpTo(A, 2)).containsExactly(3, 8).as("a failed piece comes back first");
+    }
+
+    @Test
     void rarestFirstSpreadsTiesUniformly() {
         // 10 equally rare pieces: over seeded runs each should come first about 1/10 of the time.
         int runs = 4000;

@@ -39,7 +39,8 @@ import picocli.CommandLine.Spec;
             "Talks to one node's gateway: node N of the local network (./p2p up), or any gateway with --gateway."},
         subcommands = {
             PutCommand.class, GetCommand.class, StatCommand.class, ProvidersCommand.class, PeersCommand.class,
-            DhtCommand.class, InfoCommand.class, RoutingCommand.class, CommandLine.HelpCommand.class})
+            SearchCommand.class, DhtCommand.class, InfoCommand.class, RoutingCommand.class,
+            CommandLine.HelpCommand.class})
 public final class P2pCli implements Callable<Integer> {
 
     static final String FOOTER = "%nThe gateway: --gateway HOST:PORT, else node N of the local network at 127.0.0.1, "

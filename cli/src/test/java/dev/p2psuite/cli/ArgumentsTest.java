@@ -20,7 +20,7 @@ class ArgumentsTest {
     void everyCommandHasHelpWithExitCodesAndVersion() {
         List<List<String>> commands = List.of(List.of(), List.of("put"), List.of("get"), List.of("stat"),
                 List.of("providers"), List.of("peers"), List.of("dht"), List.of("dht", "put"), List.of("dht", "get"),
-                List.of("info"), List.of("routing"));
+                List.of("info"), List.of("routing"), List.of("search"));
         for (List<String> command : commands) {
             String[] help = concat(command, "--help");
             CliHarness.Run run = cli.run(help);

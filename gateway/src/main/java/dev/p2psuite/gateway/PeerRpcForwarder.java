@@ -2,14 +2,13 @@ package dev.p2psuite.gateway;
 
 import dev.p2psuite.grpc.PeerMetadata;
 import dev.p2psuite.grpc.PeerRecords;
+import dev.p2psuite.grpc.RawMessages;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.identity.SignedPeerRecord;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.Deadline;
-import io.grpc.Drainable;
-import io.grpc.KnownLength;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
@@ -17,11 +16,6 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,41 +27,9 @@ import java.util.List;
  */
 final class PeerRpcForwarder {
 
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new MessageBytes(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
+    private static final MethodDescriptor.Marshaller<byte[]> BYTES = RawMessages.BYTES;
 
     private PeerRpcForwarder() {
-    }
-
-    /**
-     * A serialized message as gRPC transports want it: its length known up front, drained in one write (the
-     * Vert.x server requires {@link Drainable}; grpc-java uses both to skip a buffer copy).
-     */
-    private static final class MessageBytes extends ByteArrayInputStream implements Drainable, KnownLength {
-        MessageBytes(byte[] bytes) {
-            super(bytes);
-        }
-
-        @Override
-        public int drainTo(OutputStream target) throws IOException {
-            int n = available();
-            target.write(buf, pos, n);
-            pos = count;
-            return n;
-        }
     }
 
     /**

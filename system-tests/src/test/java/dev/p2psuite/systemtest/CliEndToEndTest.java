@@ -198,6 +198,22 @@ class CliEndToEndTest {
         assertThat(peers.out()).startsWith("NODE ID").contains(node1.group(1));
     }
 
+    @Test
+    @Order(7)
+    void searchOnNode2FindsTheContentPutOnNode1ByItsTag() throws Exception {
+        // Nodes index their storage every few seconds; the flooded query then reaches node 1 (and node 3, which
+        // holds the content since its get).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        Run search;
+        do {
+            search = p2p("search", "E2E", "--node", "2", "--wait", "2000");
+            assertThat(search.exitCode()).as("%s", search).isZero();
+        } while (!search.out().contains(id) && System.nanoTime() < deadline);
+        assertThat(search.out()).contains(id, "original.bin");
+        Run bad = p2p("search", "x", "--ttl", "9", "--node", "2");
+        assertThat(bad.exitCode()).as("%s", bad).isEqualTo(4); // INVALID_ARGUMENT
+    }
+
     // ---------------------------------------------------------------------------------------------------------
 
     private int gatewayPort(int node) {

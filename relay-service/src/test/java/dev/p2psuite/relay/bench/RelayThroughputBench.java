@@ -197,7 +197,8 @@ public final class RelayThroughputBench {
         command.add("-jar");
         command.add(jar.toAbsolutePath().toString());
         ProcessBuilder pb = new ProcessBuilder(command);
-        pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        pb.environment().put("QUARKUS_GRPC_SERVER_PORT", Integer.toString(port));
+        pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port + 5));
         pb.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
         pb.environment().put("P2P_DATA_DIR", data.toString());
         pb.environment().put("P2P_RELAY_STUN_PORT", "0");

@@ -93,6 +93,7 @@ public final class ContentBench {
                         size / 1e6 / seconds, totalCpu(cpuBefore, cpuTicks()));
                 return;
             }
+            warmUpTransfer(gateways, seeders, file);
             String id = null;
             for (int node = 1; node <= seeders; node++) {
                 long start = System.nanoTime();
@@ -170,6 +171,29 @@ public final class ContentBench {
             sum += e.getValue() - before.getOrDefault(e.getKey(), e.getValue());
         }
         return sum / TICKS_PER_SECOND;
+    }
+
+    /**
+     * Moves 64 MiB of other random bytes from the seeders to the downloader first, so the timed get measures the
+     * services' compiled code (as in a node that has been running a while), not the JIT compiling it.
+     */
+    private static void warmUpTransfer(List<ManagedChannel> gateways, int seeders, Path file) throws Exception {
+        Path warm = file.resolveSibling("warm-up.bin");
+        byte[] bytes = new byte[64 << 20];
+        new java.util.Random().nextBytes(bytes);
+        Files.write(warm, bytes);
+        try {
+            String id = null;
+            for (int node = 1; node <= seeders; node++) {
+                id = put(gateways.get(node - 1), warm).getContent().getContentId();
+            }
+            long start = System.nanoTime();
+            boolean ok = getAndVerify(gateways.get(seeders), id, warm, false);
+            System.out.printf(Locale.ROOT, "warm-up: 64 MiB from %d seeders in %.2f s (verified=%s)%n", seeders,
+                    (System.nanoTime() - start) / 1e9, ok);
+        } finally {
+            Files.delete(warm);
+        }
     }
 
     /** Puts 64 MiB of other random bytes first, so the figures are of compiled code, not of the JIT at work. */
@@ -257,6 +281,10 @@ public final class ContentBench {
 
     /** Gets the content and compares every chunk with the same bytes of the file as it arrives. */
     static boolean getAndVerify(ManagedChannel gateway, String id, Path file) throws IOException {
+        return getAndVerify(gateway, id, file, true);
+    }
+
+    static boolean getAndVerify(ManagedChannel gateway, String id, Path file, boolean report) throws IOException {
         Iterator<GetContentResponse> stream = NodeApiGrpc.newBlockingStub(gateway)
                 .withDeadlineAfter(30, TimeUnit.MINUTES)
                 .getContent(GetContentRequest.newBuilder().setContentId(id).setProgress(true).build());
@@ -268,7 +296,7 @@ public final class ContentBench {
             while (stream.hasNext()) {
                 GetContentResponse message = stream.next();
                 long now = System.nanoTime();
-                if (message.hasProgress() && now - lastReport > 500_000_000L) { // the download as it goes
+                if (report && message.hasProgress() && now - lastReport > 500_000_000L) { // the download as it goes
                     lastReport = now;
                     var p = message.getProgress();
                     System.err.printf(Locale.ROOT, "  %5.1f s  %d/%d pieces verified  %d peers  %.1f MB/s  %.1f MiB streamed%n",

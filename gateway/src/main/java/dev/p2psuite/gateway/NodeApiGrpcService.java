@@ -178,16 +178,7 @@ public class NodeApiGrpcService extends NodeApiGrpc.NodeApiImplBase {
 
                     @Override
                     public void onNext(dev.p2psuite.proto.search.v1.SearchResponse value) {
-                        var hit = value.getHit();
-                        var provider = hit.getProvider();
-                        client.onNext(SearchResponse.newBuilder().setHit(dev.p2psuite.proto.gateway.v1.SearchHit.newBuilder()
-                                .setContentId(dev.p2psuite.storage.core.ContentId.of(hit.getContentId().getValue()
-                                        .toByteArray()).toString())
-                                .setName(hit.getName()).setSizeBytes(hit.getSizeBytes()).setMediaType(hit.getMediaType())
-                                .addAllTags(hit.getTagsList()).setHops(hit.getHops())
-                                .setProvider(PeerInfo.newBuilder().setNodeId(HexFormat.of().formatHex(
-                                        provider.getRecord().getNodeId().toByteArray())).setRecord(provider)
-                                        .setPath(ConnectionPath.CONNECTION_PATH_NONE))).build());
+                        client.onNext(SearchResponse.newBuilder().setHit(searchHit(value.getHit())).build());
                     }
 
                     @Override
@@ -200,6 +191,19 @@ public class NodeApiGrpcService extends NodeApiGrpc.NodeApiImplBase {
                         client.onCompleted();
                     }
                 });
+    }
+
+    /** A verified hit as the client API describes it (content ID in string form, provider as a PeerInfo). */
+    static dev.p2psuite.proto.gateway.v1.SearchHit searchHit(dev.p2psuite.proto.search.v1.SearchHit hit) {
+        var provider = hit.getProvider();
+        return dev.p2psuite.proto.gateway.v1.SearchHit.newBuilder()
+                .setContentId(dev.p2psuite.storage.core.ContentId.of(hit.getContentId().getValue().toByteArray()).toString())
+                .setName(hit.getName()).setSizeBytes(hit.getSizeBytes()).setMediaType(hit.getMediaType())
+                .addAllTags(hit.getTagsList()).setHops(hit.getHops())
+                .setProvider(PeerInfo.newBuilder()
+                        .setNodeId(HexFormat.of().formatHex(provider.getRecord().getNodeId().toByteArray()))
+                        .setRecord(provider).setPath(ConnectionPath.CONNECTION_PATH_NONE))
+                .build();
     }
 
     @Override

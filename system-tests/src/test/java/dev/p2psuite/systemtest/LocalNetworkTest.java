@@ -498,6 +498,28 @@ class LocalNetworkTest {
     }
 
     @Test
+    @Order(35)
+    void httpSearchOnNode2AnswersJsonHitsAndPreciseErrors() throws Exception {
+        String word = "http" + Integer.toString(random.nextInt(1 << 30), 36);
+        String id = ContentClient.put(network.channel(1, "gateway"), new byte[500], word + ".txt")
+                .getContent().getContentId();
+        int http = network.httpPort(2, "gateway");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            HttpResponse<String> r = get(http, "/api/v1/search?q=" + word + "&timeout_ms=2000");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+            assertThat(r.body()).contains("\"contentId\":\"" + id + "\"", "\"name\":\"" + word + ".txt\"");
+        });
+        HttpResponse<String> bad = get(http, "/api/v1/search?q=x&ttl=abc");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("\"code\":\"INVALID_ARGUMENT\"", "ttl must be a whole number");
+        HttpResponse<String> tooFar = get(http, "/api/v1/search?q=x&ttl=9");
+        assertThat(tooFar.statusCode()).isEqualTo(400);
+        assertThat(get(http, "/api/v1/search").body()).contains("q is required");
+        assertThat(get(http, "/q/openapi").body()).contains("/api/v1/search");
+    }
+
+    @Test
     @Order(34)
     void peersOfNode1AreTheOtherNodesWithTheirPieceTraffic() {
         var peers = NodeApiGrpc.newBlockingStub(network.channel(1, "gateway")).withDeadlineAfter(30, TimeUnit.SECONDS)

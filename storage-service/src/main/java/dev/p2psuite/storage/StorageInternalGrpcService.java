@@ -241,15 +241,19 @@ public class StorageInternalGrpcService implements BindableService {
                 if (index != pieceIndex) {
                     piece = null;
                     byte[] data = contents.piece(content, index);
-                    if (data == null) {
-                        if (request.getWaitForFetch()) {
-                            CompletableFuture<Void> arrival = runtime.fetches().awaitPiece(id, index);
-                            if (arrival != null) {
-                                return FlowSender.Next.waitFor(arrival);
-                            }
+                    if (data == null && request.getWaitForFetch()) {
+                        CompletableFuture<Void> arrival = runtime.fetches().awaitPiece(id, index);
+                        if (arrival != null) {
+                            return FlowSender.Next.waitFor(arrival);
+                        }
+                        // No download runs now: the last one may have stored this piece and ended since the read.
+                        data = contents.piece(content, index);
+                        if (data == null) {
                             throw new StorageException(StorageException.Kind.FAILED_PRECONDITION, "piece " + index
                                     + " of " + id + " is not held here and no Fetch of it runs");
                         }
+                    }
+                    if (data == null) {
                         throw new StorageException(StorageException.Kind.FAILED_PRECONDITION, "piece " + index
                                 + " of " + id + " is not held here (" + contents.held(content).cardinality() + " of "
                                 + m.pieceCount() + " pieces are); fetch the content first");

@@ -205,11 +205,42 @@ public final class InfinispanPieceStore implements PieceStore {
     public byte[] getPiece(byte[] sha256) {
         String key = MemoryPieceStore.key(sha256);
         try {
-            return pieces.get(key);
+            return read(() -> pieces.get(key));
         } catch (PersistenceException e) {
             dropTorn(pieces, key, e);
             return null;
         }
+    }
+
+    /** Reads that meet the file store's compaction are retried this many times (the race is momentary). */
+    static final int COMPACTION_READ_ATTEMPTS = 5;
+
+    /**
+     * A read, retried while it races the soft-index file store's compaction: SIFS then fails it with "Concurrent
+     * update to compacting file" although the entry is intact (seen in StoreDurabilityTest under load). Such a
+     * failure must never make a good entry look torn.
+     */
+    private static <T> T read(java.util.function.Supplier<T> read) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return read.get();
+            } catch (PersistenceException e) {
+                if (!racedCompaction(e) || attempt >= COMPACTION_READ_ATTEMPTS) {
+                    throw e;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(attempt * 2_000_000L);
+            }
+        }
+    }
+
+    /** True if SIFS refused the read because the file holding the entry was being compacted. */
+    static boolean racedCompaction(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof IllegalStateException && String.valueOf(t.getMessage()).contains("compacting file")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -217,6 +248,9 @@ public final class InfinispanPieceStore implements PieceStore {
      * acknowledged, so it is dropped and reads as absent (and is fetched or put again), never served.
      */
     private static void dropTorn(Cache<String, byte[]> cache, String key, PersistenceException e) {
+        if (racedCompaction(e)) {
+            throw e; // still racing compaction after the retries: the entry is not torn, the read failed
+        }
         LOG.warnf("dropping unreadable entry %s of %s (a write cut short by a crash): %s", key, cache.getName(),
                 e.getMessage());
         try {
@@ -228,13 +262,13 @@ public final class InfinispanPieceStore implements PieceStore {
 
     @Override
     public boolean hasPiece(byte[] sha256) {
-        return pieces.containsKey(MemoryPieceStore.key(sha256));
+        return read(() -> pieces.containsKey(MemoryPieceStore.key(sha256)));
     }
 
     @Override
     public boolean removePiece(byte[] sha256) {
         String key = MemoryPieceStore.key(sha256);
-        if (!pieces.containsKey(key)) {
+        if (!read(() -> pieces.containsKey(key))) {
             return false;
         }
         piecesWrite.remove(key);
@@ -250,7 +284,7 @@ public final class InfinispanPieceStore implements PieceStore {
     public Optional<StoredContent> getContent(ContentId id) {
         byte[] encoded;
         try {
-            encoded = manifests.get(id.toString());
+            encoded = read(() -> manifests.get(id.toString()));
         } catch (PersistenceException e) {
             dropTorn(manifests, id.toString(), e);
             return Optional.empty();
@@ -261,7 +295,7 @@ public final class InfinispanPieceStore implements PieceStore {
     @Override
     public boolean removeContent(ContentId id) {
         String key = id.toString();
-        if (!manifests.containsKey(key)) {
+        if (!read(() -> manifests.containsKey(key))) {
             return false;
         }
         manifestsWrite.remove(key);

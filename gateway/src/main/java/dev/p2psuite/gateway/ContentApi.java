@@ -1,5 +1,6 @@
 package dev.p2psuite.gateway;
 
+import dev.p2psuite.grpc.CallThread;
 import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.GrpcFutures;
 import static dev.p2psuite.gateway.InternalCalls.dhtCall;
@@ -94,7 +95,7 @@ public class ContentApi {
     StreamObserver<PutContentRequest> put(StreamObserver<PutContentResponse> responses) {
         ServerCallStreamObserver<PutContentResponse> client = (ServerCallStreamObserver<PutContentResponse>) responses;
         client.disableAutoRequest();
-        Executor loop = CallerContext.executor();
+        Executor loop = CallThread.current();
         Put put = new Put(client, loop);
         StorageInternalGrpc.newStub(services.storage()).withExecutor(loop).putContent(put);
         client.request(1);
@@ -223,7 +224,7 @@ public class ContentApi {
         if (id == null) {
             return;
         }
-        new Get(id, request, client, CallerContext.executor()).start();
+        new Get(id, request, client, CallThread.current()).start();
     }
 
     /** One get: the storage calls it runs and the client stream they feed, all on the caller's event loop. */

@@ -1,5 +1,6 @@
 package dev.p2psuite.gateway;
 
+import dev.p2psuite.grpc.CallThread;
 import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.GrpcFutures;
 import static dev.p2psuite.gateway.InternalCalls.dhtCall;
@@ -167,7 +168,7 @@ public class NodeApiGrpcService extends NodeApiGrpc.NodeApiImplBase {
         var query = dev.p2psuite.proto.search.v1.SearchRequest.newBuilder().addAllTerms(request.getTermsList())
                 .setTtl(request.getTtl()).setMaxHits(request.getMaxHits()).setTimeoutMs(request.getTimeoutMs()).build();
         ServerCallStreamObserver<SearchResponse> client = (ServerCallStreamObserver<SearchResponse>) responses;
-        SearchInternalGrpc.newStub(services.dht()).withExecutor(CallerContext.executor())
+        SearchInternalGrpc.newStub(services.dht()).withExecutor(CallThread.current())
                 .withDeadlineAfter(InternalCalls.DHT_CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                 .search(query, new ClientResponseObserver<dev.p2psuite.proto.search.v1.SearchRequest,
                         dev.p2psuite.proto.search.v1.SearchResponse>() {

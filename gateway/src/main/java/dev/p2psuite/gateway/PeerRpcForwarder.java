@@ -1,5 +1,6 @@
 package dev.p2psuite.gateway;
 
+import dev.p2psuite.grpc.CallThread;
 import dev.p2psuite.grpc.PeerMetadata;
 import dev.p2psuite.grpc.PeerRecords;
 import dev.p2psuite.grpc.RawMessages;
@@ -76,7 +77,7 @@ final class PeerRpcForwarder {
             }
             // The backend's callbacks run on the caller's event loop: every step of both directions then happens
             // on one thread, which the Vert.x server call requires and which makes the pipe lock-free.
-            CallOptions options = CallOptions.DEFAULT.withExecutor(CallerContext.executor());
+            CallOptions options = CallOptions.DEFAULT.withExecutor(CallThread.current());
             Deadline deadline = io.grpc.Context.current().getDeadline();
             if (deadline != null) {
                 options = options.withDeadline(deadline);

@@ -1,5 +1,6 @@
 package dev.p2psuite.relay;
 
+import dev.p2psuite.grpc.CallThread;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.p2psuite.proto.relay.v1.ConnectHalfClosed;
 import dev.p2psuite.proto.relay.v1.ConnectOpened;

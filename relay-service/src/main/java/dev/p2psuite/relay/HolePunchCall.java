@@ -1,5 +1,6 @@
 package dev.p2psuite.relay;
 
+import dev.p2psuite.grpc.CallThread;
 import dev.p2psuite.identity.Candidate;
 import dev.p2psuite.proto.relay.v1.HolePunchConnect;
 import dev.p2psuite.proto.relay.v1.HolePunchRequest;

@@ -1,5 +1,6 @@
 package dev.p2psuite.relay;
 
+import dev.p2psuite.grpc.CallThread;
 import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.PeerRecords;
 import dev.p2psuite.identity.Candidate;

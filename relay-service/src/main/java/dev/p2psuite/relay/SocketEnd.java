@@ -1,5 +1,6 @@
 package dev.p2psuite.relay;
 
+import dev.p2psuite.grpc.CallThread;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.proto.relay.v1.ConnectOpened;
 import io.grpc.Status;

@@ -1,4 +1,4 @@
-package dev.p2psuite.relay;
+package dev.p2psuite.grpc;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -9,15 +9,16 @@ import java.util.concurrent.Executor;
  * The thread a call (or socket) lives on, as an executor. A Vert.x server call must be used from its own event
  * loop; a circuit touches two calls on two loops, so every action on an end is run through that end's executor:
  * inline when already on its thread, queued (in order) on its context otherwise. Outside Vert.x (plain grpc-java)
- * a serializing executor keeps the same one-at-a-time guarantee.
+ * a serializing executor keeps the same one-at-a-time guarantee. Used by the gateway's relays of client calls to
+ * the node's services and by the relay's circuits; their callbacks then need no locks.
  */
-final class CallThread {
+public final class CallThread {
 
     private CallThread() {
     }
 
     /** The current call's thread. */
-    static Executor current() {
+    public static Executor current() {
         Context context = Vertx.currentContext();
         if (context == null || !context.isEventLoopContext()) {
             return new Serial();
@@ -33,7 +34,7 @@ final class CallThread {
     }
 
     /** Runs tasks one at a time in submission order, on whichever thread submits while none is running. */
-    static final class Serial implements Executor {
+    public static final class Serial implements Executor {
         private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
         private boolean running;
 
@@ -58,7 +59,7 @@ final class CallThread {
                 try {
                     next.run();
                 } catch (RuntimeException e) {
-                    org.jboss.logging.Logger.getLogger(CallThread.class).warn("circuit task failed", e);
+                    System.getLogger(CallThread.class.getName()).log(System.Logger.Level.WARNING, "call task failed", e);
                 }
             }
         }

@@ -1,22 +1,14 @@
 package dev.p2psuite.gateway;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.protobuf.util.JsonFormat;
-import dev.p2psuite.proto.search.v1.SearchInternalGrpc;
-import dev.p2psuite.proto.search.v1.SearchRequest;
-import io.grpc.StatusRuntimeException;
+import dev.p2psuite.proto.gateway.v1.SearchRequest;
+import dev.p2psuite.proto.gateway.v1.SearchResponse;
 import io.smallrye.common.annotation.Blocking;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -35,10 +27,11 @@ public class SearchResource {
     /** The search's own longest timeout (node_api.proto SearchRequest.timeout_ms). */
     static final int MAX_TIMEOUT_MS = 30_000;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private final LocalNodeApi api;
 
-    @Inject
-    InternalServices services;
+    SearchResource(LocalNodeApi api) {
+        this.api = api;
+    }
 
     /**
      * @param q          terms separated by spaces, 1..8 of 1..64 bytes each (every term must match a word of the
@@ -66,21 +59,12 @@ public class SearchResource {
         }
         long deadlineMs = Math.min(request.getTimeoutMs() == 0 ? 5_000 : request.getTimeoutMs(), MAX_TIMEOUT_MS)
                 + DEADLINE_MARGIN_MS;
-        ArrayNode hits = JSON.createArrayNode();
-        try {
-            Iterator<dev.p2psuite.proto.search.v1.SearchResponse> stream = SearchInternalGrpc
-                    .newBlockingStub(services.dht()).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
-                    .search(request.build());
-            while (stream.hasNext()) {
-                hits.add(JSON.readTree(JsonFormat.printer().print(NodeApiGrpcService.searchHit(stream.next().getHit()))));
-            }
-        } catch (StatusRuntimeException e) {
-            return HttpErrors.of(e.getStatus());
-        } catch (IOException e) {
-            throw new UncheckedIOException("a hit could not be written as JSON", e);
+        StringBuilder body = new StringBuilder("{\"hits\":[");
+        Iterator<SearchResponse> stream = api.blocking().withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                .search(request.build());
+        for (int n = 0; stream.hasNext(); n++) {
+            body.append(n == 0 ? "" : ",").append(HttpJson.json(stream.next().getHit()));
         }
-        ObjectNode body = JSON.createObjectNode();
-        body.set("hits", hits);
-        return Response.ok(body).build();
+        return Response.ok(body.append("]}").toString(), MediaType.APPLICATION_JSON).build();
     }
 }

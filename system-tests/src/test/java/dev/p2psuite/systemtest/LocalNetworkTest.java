@@ -3,6 +3,10 @@ package dev.p2psuite.systemtest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasItems;
 
 import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.PeerHandshake;
@@ -517,6 +521,90 @@ class LocalNetworkTest {
         assertThat(tooFar.statusCode()).isEqualTo(400);
         assertThat(get(http, "/api/v1/search").body()).contains("q is required");
         assertThat(get(http, "/q/openapi").body()).contains("/api/v1/search");
+    }
+
+    @Test
+    @Order(36)
+    void restPutOnNode1IsServedByteIdenticalOnNode3WithRangesAndCacheHeaders() {
+        byte[] data = new byte[700_000]; // 3 pieces, the last one short
+        random.nextBytes(data);
+        io.restassured.response.Response put = rest(1).contentType("video/mp4").queryParam("name", "clip ü.mp4")
+                .queryParam("tag", "rest").body(data).post("/api/v1/content");
+        put.then().statusCode(201).contentType("application/json")
+                .body("content.sizeBytes", equalTo("700000"), "content.pieceCount", equalTo(3),
+                        "content.metadata.mediaType", equalTo("video/mp4"), "content.metadata.tags", hasItem("rest"),
+                        "alreadyPresent", equalTo(false));
+        String id = put.path("content.contentId");
+        assertThat(put.header("Location")).endsWith("/content/" + id);
+        String etag = "\"" + id + "\"";
+
+        byte[] got = rest(3).get("/content/" + id).then().statusCode(200).contentType("video/mp4")
+                .header("Content-Length", "700000").header("ETag", etag).header("Accept-Ranges", "bytes")
+                .header("Content-Disposition", "inline; filename*=UTF-8''clip%20%C3%BC.mp4")
+                .extract().asByteArray();
+        assertThat(sameBytes(got, data)).as("bytes served by node 3").isTrue();
+
+        byte[] across = rest(3).header("Range", "bytes=262000-262299").get("/content/" + id)
+                .then().statusCode(206).header("Content-Range", "bytes 262000-262299/700000")
+                .header("Content-Length", "300").extract().asByteArray();
+        assertThat(across).isEqualTo(java.util.Arrays.copyOfRange(data, 262_000, 262_300));
+        byte[] tail = rest(3).header("Range", "bytes=-100").get("/content/" + id)
+                .then().statusCode(206).header("Content-Range", "bytes 699900-699999/700000").extract().asByteArray();
+        assertThat(tail).isEqualTo(java.util.Arrays.copyOfRange(data, 699_900, 700_000));
+        rest(3).header("Range", "bytes=700000-").get("/content/" + id).then().statusCode(416)
+                .header("Content-Range", "bytes */700000").body("code", equalTo("OUT_OF_RANGE"));
+        rest(3).header("If-None-Match", etag).get("/content/" + id).then().statusCode(304).header("ETag", etag);
+        rest(3).head("/content/" + id).then().statusCode(200).header("Content-Length", "700000")
+                .header("ETag", etag);
+        rest(1).contentType("video/mp4").body(data).post("/api/v1/content")
+                .then().statusCode(200).body("alreadyPresent", equalTo(true), "content.contentId", equalTo(id));
+    }
+
+    @Test
+    @Order(37)
+    void restMirrorOfTheClientApiAnswersJsonAndFailsWithTheGrpcCodes() {
+        String id = rest(1).body("mirror".getBytes()).queryParam("name", "mirror.txt").post("/api/v1/content")
+                .then().statusCode(201)
+                .extract().path("content.contentId");
+        rest(1).get("/api/v1/content/" + id).then().statusCode(200)
+                .body("local", equalTo(true), "content.complete", equalTo(true), "content.sizeBytes", equalTo("6"));
+        rest(1).queryParam("page_size", 1000).get("/api/v1/content").then().statusCode(200)
+                .body("items.contentId", hasItem(id));
+        String node1 = nodeInfo(1).getNodeId();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> rest(2).get("/api/v1/content/" + id + "/providers")
+                .then().statusCode(200).body("providers.nodeId", hasItem(node1)));
+        rest(1).get("/api/v1/node").then().statusCode(200).body("nodeId", equalTo(node1), "ready", equalTo(true));
+        rest(1).get("/api/v1/peers").then().statusCode(200)
+                .body("peers.nodeId", hasItems(nodeInfo(2).getNodeId(), nodeInfo(3).getNodeId()));
+        rest(1).get("/api/v1/routing-table").then().statusCode(200).body("selfNodeId", equalTo(node1));
+        String name = "rest-value-" + random.nextInt(1 << 30);
+        rest(1).queryParam("name", name).body("v".getBytes()).put("/api/v1/dht/values").then().statusCode(200)
+                .body("storedCount", org.hamcrest.Matchers.greaterThan(0));
+        rest(3).queryParam("name", name).get("/api/v1/dht/values").then().statusCode(200)
+                .body("value", equalTo("dg=="), "publisherNodeId", equalTo(node1));
+        rest(1).delete("/api/v1/content/" + id).then().statusCode(200).body("bytesFreed", equalTo("6"));
+
+        String unknown = dev.p2psuite.storage.core.ContentId.ofSha256(new byte[32]).toString();
+        rest(3).get("/content/" + unknown).then().statusCode(404).contentType("application/json")
+                .body("code", equalTo("NOT_FOUND"), "message", containsString("no provider"));
+        rest(3).get("/content/bnot-an-id").then().statusCode(400)
+                .body("code", equalTo("INVALID_ARGUMENT"), "message", org.hamcrest.Matchers.startsWith("content_id: "));
+        rest(3).get("/api/v1/content/bnot-an-id").then().statusCode(400).body("code", equalTo("INVALID_ARGUMENT"));
+        rest(3).get("/api/v1/content/" + unknown + "/providers?limit=x").then().statusCode(400)
+                .body("message", containsString("limit must be a whole number"));
+        rest(3).get("/api/v1/dht/values").then().statusCode(400).body("message", containsString("exactly one of"));
+        rest(3).queryParam("key", "abc").get("/api/v1/dht/values").then().statusCode(400)
+                .body("message", containsString("40 hex digits"));
+        rest(3).get("/api/v1/peers?limit=-1").then().statusCode(400).body("code", equalTo("INVALID_ARGUMENT"));
+        rest(3).get("/q/openapi").then().statusCode(200).body(containsString("/content/{id}"),
+                containsString("/api/v1/content/{id}/providers"), containsString("/api/v1/dht/values"));
+    }
+
+    /** RestAssured aimed at a node's gateway HTTP port. */
+    private io.restassured.specification.RequestSpecification rest(int node) {
+        return io.restassured.RestAssured.given().baseUri("http://127.0.0.1").port(network.httpPort(node, "gateway"))
+                .config(io.restassured.RestAssured.config().encoderConfig(io.restassured.config.EncoderConfig
+                        .encoderConfig().appendDefaultContentCharsetToContentTypeIfUndefined(false)));
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.p2psuite.gateway;
 import dev.p2psuite.proto.gateway.v1.NodeApiGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.quarkus.grpc.GrpcService;
@@ -15,7 +16,8 @@ import java.util.UUID;
 /**
  * The client API as the HTTP resources call it: the very {@link NodeApiGrpcService} that serves gRPC clients,
  * reached over grpc-java's in-process transport (messages are passed, not serialized). So REST and gRPC share
- * one implementation: the same validation, the same error statuses and messages, the same flow control.
+ * one implementation: the same validation, the same error statuses and messages, the same flow control, and
+ * the same draining of transfers when the gateway stops ({@link TransferDrain}).
  */
 @ApplicationScoped
 public class LocalNodeApi {
@@ -23,10 +25,10 @@ public class LocalNodeApi {
     private final Server server;
     private final ManagedChannel channel;
 
-    LocalNodeApi(@GrpcService NodeApiGrpcService api) {
+    LocalNodeApi(@GrpcService NodeApiGrpcService api, TransferDrain drain) {
         String name = "node-api-" + UUID.randomUUID();
         try {
-            server = InProcessServerBuilder.forName(name).addService(api).build().start();
+            server = InProcessServerBuilder.forName(name).addService(ServerInterceptors.intercept(api, drain)).build().start();
         } catch (IOException e) {
             throw new UncheckedIOException("the in-process NodeApi server did not start", e);
         }

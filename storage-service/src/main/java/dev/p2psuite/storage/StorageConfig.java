@@ -19,6 +19,13 @@ public interface StorageConfig {
     @WithDefault("p2p-data")
     Path dataDir();
 
+    /**
+     * On stop (SIGTERM), how long transfers in flight may take to finish before the service exits anyway; new ones
+     * are refused meanwhile ({@link TransferDrain}). Keep it below the orchestrator's kill delay (./p2p: 20 s).
+     */
+    @WithDefault("15s")
+    java.time.Duration shutdownGrace();
+
     Storage storage();
 
     /** Where pieces and manifests live. */

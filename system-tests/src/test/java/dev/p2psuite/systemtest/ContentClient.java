@@ -48,7 +48,7 @@ final class ContentClient {
                                         .setChunk(ByteString.copyFrom(content, position, n)).build());
                                 position += n;
                             }
-                            if (position >= content.length) {
+                            if (position == content.length) { // once: onReady may fire again after it
                                 position = Integer.MAX_VALUE;
                                 requests.onCompleted();
                             }

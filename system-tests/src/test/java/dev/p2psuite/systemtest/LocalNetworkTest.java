@@ -631,8 +631,53 @@ class LocalNetworkTest {
 
     @Test
     @Order(100)
-    void downStopsEveryProcess() throws Exception {
-        LocalNetwork.Result down = network.p2p("down");
+    void downLetsATransferInFlightFinishRefusesNewOnesAndStopsEveryProcess() throws Exception {
+        byte[] data = new byte[48 << 20]; // more than the socket buffers and flow-control windows on the way hold
+        random.nextBytes(data);
+        var gateway = network.channel(1, "gateway");
+        String id = ContentClient.put(gateway, data, "drain.bin").getContent().getContentId();
+        java.util.Iterator<dev.p2psuite.proto.gateway.v1.GetContentResponse> transfer = NodeApiGrpc
+                .newBlockingStub(gateway).withDeadlineAfter(2, TimeUnit.MINUTES)
+                .getContent(GetContentRequest.newBuilder().setContentId(id).build());
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream(data.length);
+        while (got.size() == 0) {
+            var message = transfer.next();
+            message.getChunk().getData().writeTo(got);
+        }
+
+        var down = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return network.p2p("down");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        // Once the gateway is stopping, a new transfer is refused while the one in flight goes on.
+        GetContentRequest oneByte = GetContentRequest.newBuilder().setContentId(id)
+                .setRange(ByteRange.newBuilder().setLength(1)).build();
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            try {
+                ContentClient.get(gateway, oneByte);
+                return false;
+            } catch (StatusRuntimeException e) {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                return true;
+            }
+        });
+        while (transfer.hasNext()) { // a slow reader: ~12 MB/s
+            transfer.next().getChunk().getData().writeTo(got);
+            Thread.sleep(20);
+        }
+        assertThat(sameBytes(got.toByteArray(), data)).as("the transfer in flight finished intact").isTrue();
+
+        LocalNetwork.Result result = down.get(2, TimeUnit.MINUTES);
+        assertThat(result.output()).doesNotContain("killing");
+        assertThat(Files.readString(network.runDir.resolve("logs/node1-gateway.log")))
+                .contains("gateway stopping: waiting up to", "gateway stopping: every transfer in flight has finished");
+        assertStopped(result);
+    }
+
+    private void assertStopped(LocalNetwork.Result down) throws Exception {
         assertThat(down.exitCode()).as(down.output()).isZero();
         assertThat(down.output()).contains("stopped 12 processes");
         try (var pids = Files.list(network.runDir.resolve("pids"))) {

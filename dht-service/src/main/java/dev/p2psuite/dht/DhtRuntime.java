@@ -47,7 +47,7 @@ public class DhtRuntime implements RunningDht {
     static final int MAX_REMEMBERED_PEERS = 50_000;
     /** How often the gateway is asked for the node's record until it answers, then for changes. */
     static final Duration SELF_RECORD_POLL = Duration.ofSeconds(1);
-    static final Duration SELF_RECORD_REFRESH = Duration.ofSeconds(30);
+    static final Duration SELF_RECORD_REFRESH = Duration.ofSeconds(5); // short: the gateway re-signs the record when its candidates change (issue 5)
 
     private static final Logger LOG = Logger.getLogger(DhtRuntime.class);
 

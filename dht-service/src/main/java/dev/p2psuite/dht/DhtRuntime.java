@@ -155,6 +155,11 @@ public class DhtRuntime implements RunningDht {
         selfRecord = record;
         if (node != null) {
             node.updateSelf(Contact.of(record));
+            // New addresses (e.g. a relayed candidate once the node holds a reservation, issue 5): a self-lookup
+            // calls the closest peers, and every inbound call refreshes the caller's record there (Kademlia), so
+            // they learn how to reach this node now (as libp2p's identify push does on address changes).
+            node.findNode(key.nodeId()).whenComplete((r, e) -> LOG.debugf("self-lookup after a record change: %s",
+                    e == null ? "done" : e.getMessage()));
             return;
         }
         start(record);

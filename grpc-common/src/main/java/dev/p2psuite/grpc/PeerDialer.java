@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -32,6 +33,11 @@ public final class PeerDialer implements AutoCloseable {
 
     /** Deadline of one direct connectivity check (a TCP connect); short, as ICE checks are. */
     public static final int DIRECT_CHECK_TIMEOUT_MS = 1_500;
+    /**
+     * How long a ready relay waits for a direct check to succeed before it is used (like Happy Eyeballs, RFC 8305:
+     * prefer the better path without waiting out its timeout).
+     */
+    public static final int DIRECT_PREFERENCE_MS = 250;
 
     /** How a node is reached: {@code via} is the candidate that worked. */
     public record Route(NodeId node, Candidate via, Channel channel) {
@@ -91,14 +97,42 @@ public final class PeerDialer implements AutoCloseable {
         for (Candidate c : record.record().candidates()) {
             (c.kind() == Candidate.Kind.RELAYED ? relayed : directs).add(c);
         }
-        return firstDirect(directs).thenCompose(hit -> {
+        // Every candidate is checked at once (ICE checks all pairs; relayed ones have the lowest priority): a
+        // direct path that connects wins; the relay is used once it is ready and no direct check succeeded within
+        // DIRECT_PREFERENCE_MS, and a direct path found later replaces it for the next calls.
+        CompletableFuture<Candidate> directHit = firstDirect(directs);
+        CompletableFuture<Route> relayRoute = relayed.isEmpty() ? null : viaRelay(record, relayed, 0, null);
+        CompletableFuture<Route> result = new CompletableFuture<>();
+        directHit.thenAccept(hit -> {
             if (hit != null) {
-                String address = new HostPort(hit.host(), hit.port()).toString();
-                return CompletableFuture.completedFuture(new Route(record.nodeId(), hit,
-                        direct.computeIfAbsent(address, GrpcChannels::open)));
+                Route direct = directRoute(record, hit);
+                if (!result.complete(direct)) {
+                    routes.put(record.nodeId(), new Known(record.seq(), CompletableFuture.completedFuture(direct)));
+                }
+            } else if (relayRoute == null) {
+                result.completeExceptionally(Status.UNAVAILABLE.withDescription("node " + record.nodeId().toHex()
+                        + " answers at none of its direct candidates " + directs + " and lists no relay")
+                        .asRuntimeException());
+            } else {
+                relayRoute.whenComplete((r, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                    } else {
+                        result.complete(r);
+                    }
+                });
             }
-            return viaRelay(record, relayed, 0, null);
         });
+        if (relayRoute != null) {
+            relayRoute.thenAccept(r -> CompletableFuture.delayedExecutor(DIRECT_PREFERENCE_MS, TimeUnit.MILLISECONDS,
+                    checks).execute(() -> result.complete(r)));
+        }
+        return result;
+    }
+
+    private Route directRoute(SignedPeerRecord record, Candidate hit) {
+        String address = new HostPort(hit.host(), hit.port()).toString();
+        return new Route(record.nodeId(), hit, direct.computeIfAbsent(address, GrpcChannels::open));
     }
 
     /** Checks every direct candidate at once; completes with the first that connects (by record order), or null. */

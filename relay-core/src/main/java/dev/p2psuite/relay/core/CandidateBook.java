@@ -101,6 +101,11 @@ public final class CandidateBook {
         }
         Entry old = entries.get(key(c));
         boolean verified = old != null && old.verified();
+        if (old != null && old.source() == Source.STUN && source == Source.OBSERVED) {
+            // Reported both ways: STUN (RFC 8489) measured this very mapping, the observation only confirms it.
+            entries.put(key(c), new Entry(c, old.source(), old.reportedBy(), verified, clock.instant()));
+            return;
+        }
         entries.put(key(c), new Entry(c, source, reportedBy, verified, clock.instant()));
     }
 

@@ -40,6 +40,18 @@ class CandidateBookTest {
     }
 
     @Test
+    void anAddressReportedByStunAndObservedKeepsStunAsItsSource() {
+        book.reflexive(stun, CandidateBook.Source.STUN, "198.18.0.100:3478");
+        clock.advance(Duration.ofSeconds(5));
+        book.reflexive(stun, CandidateBook.Source.OBSERVED, "peer");
+        assertThat(book.entries()).singleElement().satisfies(e -> {
+            assertThat(e.source()).isEqualTo(CandidateBook.Source.STUN);
+            assertThat(e.reportedBy()).isEqualTo("198.18.0.100:3478");
+            assertThat(e.lastConfirmed()).isEqualTo(clock.instant());
+        });
+    }
+
+    @Test
     void aReflexiveCandidateNotReportedAgainGoesStale() {
         book.setHosts(List.of(host), CandidateBook.Source.CONFIGURED);
         book.reflexive(stun, CandidateBook.Source.STUN, "s");

@@ -77,7 +77,7 @@ public class NatTraversal {
     private final SecureRandom random = new SecureRandom();
     private final InstantSource clock = InstantSource.system();
     private final CandidateBook book;
-    private final StunClient stun = new StunClient(random);
+    private final StunBindingClient stun = new StunBindingClient(random);
     private final Map<HostPort, Relay> relays = new LinkedHashMap<>();
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "nat-traversal");

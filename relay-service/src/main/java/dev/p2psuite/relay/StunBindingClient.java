@@ -20,7 +20,7 @@ import java.util.Optional;
  * socket is bound to the gateway's port number when it is free for UDP, so that a port-preserving NAT reports the
  * mapping that the gateway's TCP port gets too (TCP and UDP ports are separate spaces).
  */
-final class StunClient {
+final class StunBindingClient {
 
     /** First retransmission timeout (RFC 8489 §6.2.1: RTO 500 ms). */
     static final int INITIAL_RTO_MS = 500;
@@ -29,7 +29,7 @@ final class StunClient {
 
     private final SecureRandom random;
 
-    StunClient(SecureRandom random) {
+    StunBindingClient(SecureRandom random) {
         this.random = random;
     }
 

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -40,12 +39,10 @@ public class RecordPublisher {
         return t;
     });
 
-    RecordPublisher(NodeIdentity identity, InternalServices services,
-                    @ConfigProperty(name = "p2p.gateway.record-refresh-interval", defaultValue = "2s")
-                    java.time.Duration interval) {
+    RecordPublisher(NodeIdentity identity, InternalServices services, GatewayConfig config) {
         this.identity = identity;
         this.services = services;
-        this.intervalMs = interval.toMillis();
+        this.intervalMs = config.gateway().recordRefreshInterval().toMillis();
     }
 
     void onStart(@Observes StartupEvent event) {

@@ -135,21 +135,20 @@ public final class PeerDialer implements AutoCloseable {
         return new Route(record.nodeId(), hit, direct.computeIfAbsent(address, GrpcChannels::open));
     }
 
-    /** Checks every direct candidate at once; completes with the first that connects (by record order), or null. */
+    /** Checks every direct candidate at once; completes with the first to connect, or null when none does. */
     private CompletableFuture<Candidate> firstDirect(List<Candidate> candidates) {
         if (candidates.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
         CompletableFuture<Candidate> first = new CompletableFuture<>();
-        List<CompletableFuture<Boolean>> all = new ArrayList<>();
+        List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Candidate c : candidates) {
-            CompletableFuture<Boolean> check = CompletableFuture.supplyAsync(() -> connects(c), checks);
-            check.thenAccept(ok -> {
+            // allOf waits for these (not the bare checks), so a success is always seen before "none worked".
+            all.add(CompletableFuture.supplyAsync(() -> connects(c), checks).thenAccept(ok -> {
                 if (ok) {
                     first.complete(c);
                 }
-            });
-            all.add(check);
+            }));
         }
         CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> first.complete(null));
         return first;

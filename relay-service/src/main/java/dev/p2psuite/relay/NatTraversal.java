@@ -346,6 +346,7 @@ public class NatTraversal {
                 if (listen == null) {
                     startListen(gen);
                 }
+                publish(); // the new expiry
                 Duration renew = Duration.between(clock.instant(), RenewalSchedule.renewAt(asked, expiresAt));
                 schedule(() -> reserve(gen), renew.isNegative() ? Duration.ZERO : renew);
             } catch (RuntimeException e) {

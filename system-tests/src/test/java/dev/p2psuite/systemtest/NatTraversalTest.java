@@ -74,6 +74,7 @@ class NatTraversalTest {
     private static final String PUBLIC_IP = "198.18.0.100";
     private static final String JVM_OPTS = "-Xms16m -Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
+    private static final Duration RESERVATION_LIFETIME = Duration.ofSeconds(16);
 
     private final Path repo = Path.of("..").toAbsolutePath().normalize();
     private final Path topology = repo.resolve("system-tests/src/test/nat/topology.sh");
@@ -100,7 +101,9 @@ class NatTraversalTest {
         run(List.of(topology.toString(), "up", prefix), true);
         Files.createDirectories(runDir);
         startedAtNanos = System.nanoTime();
-        startNode(P, "pub", List.of("P2P_DHT_STANDALONE=true"), List.of());
+        // Short reservations, so that the class also sees them renewed (at 3/4 of the lifetime) under live circuits.
+        startNode(P, "pub", List.of("P2P_DHT_STANDALONE=true"),
+                List.of("P2P_RELAY_RESERVATION_LIFETIME=" + RESERVATION_LIFETIME.toSeconds() + "s"));
         String nat = "P2P_NAT_STUN_SERVERS=" + PUBLIC_IP + ":3478";
         List<String> natRelay = List.of(nat, "P2P_NAT_RELAYS=" + PUBLIC_IP + ":7000", "P2P_NAT_GATHER_INTERVAL=3s");
         startNode(A, "home1", List.of("P2P_DHT_BOOTSTRAP=" + PUBLIC_IP + ":7000"), natRelay);
@@ -241,6 +244,20 @@ class NatTraversalTest {
         Status status = ended.get(20, TimeUnit.SECONDS);
         assertThat(status.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
         assertThat(status.getDescription()).contains("10.0.1.2");
+    }
+
+    @Test
+    @Order(6)
+    void heldReservationsAreRenewedBeforeTheyExpire() throws Exception {
+        var first = RelayInternalGrpc.newBlockingStub(channel(A, 7003)).reservations(ReservationsRequest.getDefaultInstance())
+                .getHeld(0);
+        Thread.sleep(RESERVATION_LIFETIME.toMillis()); // longer than the rest of its lifetime: renewed meanwhile
+        var later = RelayInternalGrpc.newBlockingStub(channel(A, 7003)).reservations(ReservationsRequest.getDefaultInstance())
+                .getHeld(0);
+        assertThat(later.getListening()).isTrue();
+        assertThat(later.getExpiresAtUnixMs()).isGreaterThan(first.getExpiresAtUnixMs());
+        assertThat(later.getExpiresAtUnixMs()).isGreaterThan(System.currentTimeMillis());
+        assertThat(stats(P).getReservationsActive()).isEqualTo(2);
     }
 
     // --- helpers -----------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ final class ContentClient {
                                         .setChunk(ByteString.copyFrom(content, position, n)).build());
                                 position += n;
                             }
-                            if (position >= content.length) {
+                            if (position >= content.length && position != Integer.MAX_VALUE) { // once only
                                 position = Integer.MAX_VALUE;
                                 requests.onCompleted();
                             }

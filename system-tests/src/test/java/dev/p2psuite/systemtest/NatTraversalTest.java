@@ -260,6 +260,46 @@ class NatTraversalTest {
         assertThat(stats(P).getReservationsActive()).isEqualTo(2);
     }
 
+    /**
+     * Opt-in figures ({@code -Dnat.bench.mib=64}): the same amount fetched directly (A, behind its NAT, downloads
+     * from P) and through P's relay (P downloads from A), each a fresh content, rounds alternating; prints
+     * {@code direct_mb_per_s= relayed_mb_per_s= ratio=} (medians). Asserts only that the bytes arrive intact.
+     */
+    @Test
+    @Order(7)
+    void directAndRelayedTransferFigures() throws Exception {
+        int mib = Integer.getInteger("nat.bench.mib", 0);
+        Assumptions.assumeTrue(mib > 0, "figures only with -Dnat.bench.mib=N");
+        int rounds = Integer.getInteger("nat.bench.rounds", 3);
+        List<Double> direct = new ArrayList<>();
+        List<Double> relayed = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            direct.add(transfer(P, A, mib));
+            relayed.add(transfer(A, P, mib));
+        }
+        direct.sort(null);
+        relayed.sort(null);
+        double d = direct.get(rounds / 2);
+        double rl = relayed.get(rounds / 2);
+        System.out.printf("nat: mib=%d rounds=%d direct_mb_per_s=%.1f relayed_mb_per_s=%.1f ratio=%.2f%n",
+                mib, rounds, d, rl, rl / d);
+    }
+
+    /** Puts {@code mib} MiB of fresh random bytes on {@code from}, gets them on {@code to}; MB/s of the get. */
+    private double transfer(int from, int to, int mib) throws Exception {
+        byte[] content = new byte[mib << 20];
+        random.nextBytes(content);
+        String id = ContentClient.put(channel(from, 7000), content, "bench.bin").getContent().getContentId();
+        if (from != P) {
+            awaitProviderWithRelayedCandidate(id);
+        }
+        long start = System.nanoTime();
+        byte[] got = ContentClient.get(channel(to, 7000), id).data();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertThat(got).isEqualTo(content);
+        return content.length / 1e6 / seconds;
+    }
+
     // --- helpers -----------------------------------------------------------------------------------------------
 
     private Path jar(String svc) {

@@ -47,7 +47,7 @@ public class DhtRuntime implements RunningDht {
     static final int MAX_REMEMBERED_PEERS = 50_000;
     /** How often the gateway is asked for the node's record until it answers, then for changes. */
     static final Duration SELF_RECORD_POLL = Duration.ofSeconds(1);
-    static final Duration SELF_RECORD_REFRESH = Duration.ofSeconds(30);
+    static final Duration SELF_RECORD_REFRESH = Duration.ofSeconds(5); // short: the gateway re-signs the record when its candidates change (issue 5)
 
     private static final Logger LOG = Logger.getLogger(DhtRuntime.class);
 
@@ -155,6 +155,11 @@ public class DhtRuntime implements RunningDht {
         selfRecord = record;
         if (node != null) {
             node.updateSelf(Contact.of(record));
+            // New addresses (e.g. a relayed candidate once the node holds a reservation, issue 5): a self-lookup
+            // calls the closest peers, and every inbound call refreshes the caller's record there (Kademlia), so
+            // they learn how to reach this node now (as libp2p's identify push does on address changes).
+            node.findNode(key.nodeId()).whenComplete((r, e) -> LOG.debugf("self-lookup after a record change: %s",
+                    e == null ? "done" : e.getMessage()));
             return;
         }
         start(record);

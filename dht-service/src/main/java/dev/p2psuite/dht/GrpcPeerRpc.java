@@ -23,7 +23,9 @@ import dev.p2psuite.proto.dht.v1.FindValueRequest;
 import dev.p2psuite.proto.dht.v1.GetProvidersRequest;
 import dev.p2psuite.proto.dht.v1.PingRequest;
 import dev.p2psuite.proto.dht.v1.StoreRequest;
+import dev.p2psuite.grpc.PeerDialer;
 import io.grpc.CallOptions;
+import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
@@ -50,6 +52,8 @@ import java.util.function.Supplier;
  */
 public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(GrpcPeerRpc.class);
+
     /** A session is renewed this long before it expires, so no call races its expiry. */
     static final Duration RENEW_BEFORE_EXPIRY = Duration.ofMinutes(1);
 
@@ -60,6 +64,9 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
     private final SecureRandom random;
     private final long callTimeoutMs;
     private final ConcurrentMap<Endpoint, Connection> connections = new ConcurrentHashMap<>();
+    /** Connections over routes found by {@link #dialer}, by the route's channel. */
+    private final ConcurrentMap<Channel, Connection> routed = new ConcurrentHashMap<>();
+    private final PeerDialer dialer;
 
     public GrpcPeerRpc(NodeKey key, Supplier<SignedPeerRecord> self, PeerRecordBook book, InstantSource clock,
                        SecureRandom random, Duration callTimeout) {
@@ -69,25 +76,72 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
         this.clock = clock;
         this.random = random;
         this.callTimeoutMs = callTimeout.toMillis();
+        this.dialer = new PeerDialer(key, self, random);
     }
 
     /** One remote gateway: its channel and the session proving who we are to it. */
     private final class Connection {
-        final ManagedChannel channel;
+        final Channel channel;
+        /** The channel this connection opened (closed with it); null for a route's channel owned by the dialer. */
+        final ManagedChannel owned;
         private CompletableFuture<PeerSession> session;
+        /** seq of the record this node presented in the current session's handshake. */
+        private long presentedSeq;
 
         Connection(Endpoint endpoint) {
-            this.channel = GrpcChannels.open(endpoint.toString());
+            this.owned = GrpcChannels.open(endpoint.toString());
+            this.channel = owned;
+        }
+
+        Connection(Channel routed) {
+            this.owned = null;
+            this.channel = routed;
         }
 
         synchronized CompletableFuture<PeerSession> session(boolean renew) {
-            boolean stale = session == null || renew || (session.isDone() && (session.isCompletedExceptionally()
+            SignedPeerRecord me = self.get();
+            // The remote keeps the record presented in the handshake for the session's life: a newer record (new
+            // addresses, e.g. a relayed candidate) needs a new handshake, or peers keep dialling the old addresses.
+            boolean stale = session == null || renew || me.seq() > presentedSeq
+                    || (session.isDone() && (session.isCompletedExceptionally()
                     || session.join().expiresAt().minus(RENEW_BEFORE_EXPIRY).isBefore(clock.instant())));
             if (stale) {
-                session = PeerHandshake.authenticateAsync(channel, key, self.get(), null, random);
+                presentedSeq = me.seq();
+                session = PeerHandshake.authenticateAsync(channel, key, me, null, random);
             }
             return session;
         }
+    }
+
+    /**
+     * Calls {@code method} on {@code peer}. A peer whose record lists a relay (issue 5) is reached ICE-style through
+     * {@link PeerDialer}: its direct candidates checked in parallel, else a circuit through its relay; the route
+     * is remembered until a call on it fails to connect. Other peers are dialled at their endpoint as before.
+     */
+    <Q, R> CompletableFuture<R> call(Contact peer, MethodDescriptor<Q, R> method, Q request) {
+        if (!PeerDialer.hasRelayed(peer.record())) {
+            return call(peer.endpoint(), peer.id(), method, request).whenComplete((r, e) -> {
+                if (e != null) {
+                    LOG.debugf("call %s to %s at %s failed: %s", method.getBareMethodName(), peer.id().toHex(),
+                            peer.endpoint(), e.getMessage());
+                }
+            });
+        }
+        return dialer.route(peer.record()).thenCompose(route -> {
+            Connection connection = routed.computeIfAbsent(route.channel(), Connection::new);
+            return attempt(connection, peer.id(), method, request, false)
+                    .exceptionallyCompose(e -> isUnauthenticated(e)
+                            ? attempt(connection, peer.id(), method, request, true)
+                            : CompletableFuture.failedFuture(e));
+        }).whenComplete((r, e) -> {
+            if (e != null) {
+                LOG.debugf("call %s to %s (reached through its relay or ICE checks) failed: %s",
+                        method.getBareMethodName(), peer.id().toHex(), e.getMessage());
+            }
+            if (e != null && isUnreachable(e)) {
+                dialer.forget(peer.id());
+            }
+        });
     }
 
     /**
@@ -210,6 +264,12 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
         }
     }
 
+    private static boolean isUnreachable(Throwable e) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return cause instanceof StatusRuntimeException s && (s.getStatus().getCode() == Status.Code.UNAVAILABLE
+                || s.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED);
+    }
+
     private static boolean isUnauthenticated(Throwable e) {
         Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         return cause instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.UNAUTHENTICATED;
@@ -217,7 +277,7 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
 
     @Override
     public CompletableFuture<Contact> ping(Contact peer) {
-        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getPingMethod(), PingRequest.getDefaultInstance())
+        return call(peer, DhtPeerGrpc.getPingMethod(), PingRequest.getDefaultInstance())
                 .thenApply(r -> verified(() -> DhtWire.contact(r.getResponder(), "responder", book)));
     }
 
@@ -229,13 +289,13 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
 
     @Override
     public CompletableFuture<List<Contact>> findNode(Contact peer, NodeId target) {
-        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getFindNodeMethod(), findNodeRequest(target))
+        return call(peer, DhtPeerGrpc.getFindNodeMethod(), findNodeRequest(target))
                 .thenApply(r -> DhtWire.contacts(r.getCloserPeersList(), "closer_peers", book));
     }
 
     @Override
     public CompletableFuture<FoundValue> findValue(Contact peer, NodeId key) {
-        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getFindValueMethod(),
+        return call(peer, DhtPeerGrpc.getFindValueMethod(),
                 FindValueRequest.newBuilder().setKey(ByteString.copyFrom(key.bytes())).build())
                 .thenApply(r -> {
                     ValueRecord record = null;
@@ -252,7 +312,7 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
 
     @Override
     public CompletableFuture<StoreOutcome> store(Contact peer, ValueRecord record) {
-        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getStoreMethod(),
+        return call(peer, DhtPeerGrpc.getStoreMethod(),
                 StoreRequest.newBuilder().setRecord(DhtWire.toProto(record)).build())
                 .thenApply(r -> new StoreOutcome(switch (r.getOutcome()) {
                     case STORE_OUTCOME_STORED -> StoreOutcome.Kind.STORED;
@@ -263,7 +323,7 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
 
     @Override
     public CompletableFuture<Boolean> addProvider(Contact peer, NodeId key, Contact provider, long ttlSeconds) {
-        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getAddProviderMethod(), AddProviderRequest.newBuilder()
+        return call(peer, DhtPeerGrpc.getAddProviderMethod(), AddProviderRequest.newBuilder()
                 .setKey(ByteString.copyFrom(key.bytes()))
                 .setProvider(PeerRecords.toProto(provider.record()))
                 .setTtlSeconds((int) Math.min(ttlSeconds, Integer.MAX_VALUE))
@@ -273,7 +333,7 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
 
     @Override
     public CompletableFuture<FoundProviders> getProviders(Contact peer, NodeId key) {
-        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getGetProvidersMethod(),
+        return call(peer, DhtPeerGrpc.getGetProvidersMethod(),
                 GetProvidersRequest.newBuilder().setKey(ByteString.copyFrom(key.bytes())).build())
                 .thenApply(r -> new FoundProviders(DhtWire.contacts(r.getProvidersList(), "providers", book),
                         DhtWire.contacts(r.getCloserPeersList(), "closer_peers", book)));
@@ -281,7 +341,7 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
 
     @Override
     public CompletableFuture<List<Contact>> exchangePeers(Contact peer, List<Contact> alive) {
-        return call(peer.endpoint(), peer.id(), DhtPeerGrpc.getExchangePeersMethod(),
+        return call(peer, DhtPeerGrpc.getExchangePeersMethod(),
                 ExchangePeersRequest.newBuilder().addAllPeers(DhtWire.toProto(alive)).build())
                 .thenApply(r -> DhtWire.contacts(r.getPeersList(), "peers", book));
     }
@@ -309,7 +369,9 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
 
     @Override
     public void close() {
-        connections.values().forEach(c -> GrpcChannels.close(c.channel));
+        connections.values().forEach(c -> GrpcChannels.close(c.owned));
         connections.clear();
+        routed.clear();
+        dialer.close();
     }
 }

@@ -44,5 +44,9 @@ public interface GatewayConfig {
 
         /** Port published with {@link #advertiseHost()}; defaults to the port the gateway listens on. */
         Optional<Integer> advertisePort();
+
+        /** How often the node's gathered candidates are read from relay-service and published ({@link RecordPublisher}). */
+        @WithDefault("2s")
+        java.time.Duration recordRefreshInterval();
     }
 }

@@ -28,17 +28,19 @@ public class NodeIdentity {
     private static final Logger LOG = Logger.getLogger(NodeIdentity.class);
 
     private final NodeKey key;
-    private final SignedPeerRecord record;
+    /** Replaced (seq bumped) when the node's candidates change ({@link RecordPublisher}). */
+    private volatile SignedPeerRecord record;
     private final PeerRecordBook peers = new PeerRecordBook(MAX_REMEMBERED_PEERS);
     private final PeerAuthenticator authenticator;
+    private final Candidate configuredHost;
 
     NodeIdentity(GatewayConfig config, @ConfigProperty(name = "quarkus.grpc.server.port") int listenPort) {
         SecureRandom random = new SecureRandom();
         this.key = NodeKeyStore.loadOrCreate(config.dataDir(), random);
         int port = config.gateway().advertisePort().orElse(listenPort);
         // seq = signing time in ms: a restarted node's record replaces the one others remember (PeerRecord docs).
-        this.record = SignedPeerRecord.sign(key, System.currentTimeMillis(),
-                List.of(Candidate.host(config.gateway().advertiseHost(), port)));
+        this.configuredHost = Candidate.host(config.gateway().advertiseHost(), port);
+        this.record = SignedPeerRecord.sign(key, System.currentTimeMillis(), List.of(configuredHost));
         this.authenticator = new PeerAuthenticator(key, () -> record, peers, InstantSource.system(), random);
         LOG.infof("node %s, advertised at %s:%d", key.nodeId().toHex(), config.gateway().advertiseHost(), port);
     }
@@ -49,6 +51,26 @@ public class NodeIdentity {
 
     public SignedPeerRecord record() {
         return record;
+    }
+
+    /**
+     * Signs and adopts a record with {@code candidates} if they differ from the current ones; seq = signing time
+     * in ms, at least the old seq + 1 (so peers replace the old version). Returns the current record.
+     */
+    public synchronized SignedPeerRecord republish(List<Candidate> candidates) {
+        SignedPeerRecord current = record;
+        if (current.record().candidates().equals(candidates)) {
+            return current;
+        }
+        long seq = Math.max(System.currentTimeMillis(), current.seq() + 1);
+        record = SignedPeerRecord.sign(key, seq, candidates);
+        LOG.infof("node record seq %d: %s", seq, candidates);
+        return record;
+    }
+
+    /** The host candidate from configuration ({@code p2p.gateway.advertise-host}/{@code -port}). */
+    public Candidate configuredHost() {
+        return configuredHost;
     }
 
     public PeerRecordBook peers() {

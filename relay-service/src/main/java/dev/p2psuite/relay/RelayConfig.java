@@ -4,6 +4,8 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * relay-service settings. Each is a property or an environment variable ({@code p2p.relay.max-reservations} =
@@ -19,6 +21,38 @@ public interface RelayConfig {
 
     /** {@code p2p.relay.*}. */
     Relay relay();
+
+    /** {@code p2p.nat.*}: this node's own NAT traversal (gathering, reachability, reservations it holds). */
+    Nat nat();
+
+    /** The node's side of NAT traversal: relay-service gathers candidates and holds reservations for its node. */
+    interface Nat {
+
+        /**
+         * {@code p2p.nat.stun-servers} ({@code P2P_NAT_STUN_SERVERS}): STUN servers ({@code host:port}, UDP; e.g. a
+         * public node's relay STUN port) asked for this node's server-reflexive address. None by default.
+         */
+        Optional<List<String>> stunServers();
+
+        /**
+         * {@code p2p.nat.relays} ({@code P2P_NAT_RELAYS}): public nodes' gateways ({@code host:port}) asked for
+         * ObserveAddress and DialBack, and on which reservations are held while this node is not publicly
+         * reachable. None by default (the node then only publishes its configured host candidate).
+         */
+        Optional<List<String>> relays();
+
+        /** How often candidates are gathered again and dial-backs asked for. */
+        @WithDefault("60s")
+        Duration gatherInterval();
+
+        /** How long a reflexive candidate is kept without being reported again. */
+        @WithDefault("10m")
+        Duration candidateLifetime();
+
+        /** Reservations held at once while not publicly reachable (libp2p AutoRelay keeps a few). */
+        @WithDefault("2")
+        int maxHeldReservations();
+    }
 
     /** Relay and STUN settings. */
     interface Relay {

@@ -5,6 +5,13 @@ import dev.p2psuite.grpc.HostPort;
 import dev.p2psuite.grpc.PeerMetadata;
 import dev.p2psuite.identity.Candidate;
 import dev.p2psuite.proto.common.v1.CandidateKind;
+import dev.p2psuite.proto.common.v1.Reachability;
+import dev.p2psuite.proto.relay.v1.CandidateSource;
+import dev.p2psuite.proto.relay.v1.CandidatesRequest;
+import dev.p2psuite.proto.relay.v1.CandidatesResponse;
+import dev.p2psuite.proto.relay.v1.GatheredCandidate;
+import dev.p2psuite.proto.relay.v1.HeldReservation;
+import dev.p2psuite.relay.core.CandidateBook;
 import dev.p2psuite.proto.relay.v1.ConnectRequest;
 import dev.p2psuite.proto.relay.v1.ConnectResponse;
 import dev.p2psuite.proto.relay.v1.DialBackOutcome;
@@ -49,8 +56,8 @@ import java.util.regex.Pattern;
 /**
  * The gRPC faces of relay-service (issue 5): RelayPeer (observed address, dial-back, reservations, circuits, hole
  * punching) and RelayInternal (reservations, stats, STUN). Handlers validate and map; the rules are in
- * {@code relay-core}, the running state in {@link RelayRuntime}. RelayInternal/Candidates (the node's gathered
- * candidates) belongs to the gateway's connection layer and answers UNIMPLEMENTED until it exists.
+ * {@code relay-core}, the running state in {@link RelayRuntime}; the node's own candidates and held reservations
+ * in {@link NatTraversal}.
  */
 final class RelayServices {
 
@@ -250,10 +257,14 @@ final class RelayServices {
 
         private final StunServer stun;
         private final RelayRuntime relay;
+        private final NatTraversal nat;
+        private final SelfRecordSource self;
 
-        RelayInternalService(StunServer stun, RelayRuntime relay) {
+        RelayInternalService(StunServer stun, RelayRuntime relay, NatTraversal nat, SelfRecordSource self) {
             this.stun = stun;
             this.relay = relay;
+            this.nat = nat;
+            this.self = self;
         }
 
         @Override
@@ -272,6 +283,16 @@ final class RelayServices {
                 }
 
                 @Override
+                public void candidates(CandidatesRequest request, StreamObserver<CandidatesResponse> response) {
+                    CompletableFuture<Void> ready = request.getRefresh() ? nat.refresh()
+                            : CompletableFuture.completedFuture(null);
+                    ready.whenComplete((v, e) -> {
+                        response.onNext(RelayInternalService.this.candidates());
+                        response.onCompleted();
+                    });
+                }
+
+                @Override
                 public void stats(StatsRequest request, StreamObserver<StatsResponse> response) {
                     response.onNext(RelayInternalService.this.stats());
                     response.onCompleted();
@@ -280,11 +301,47 @@ final class RelayServices {
         }
 
         /**
-         * Reservations served by this relay. Those this node holds on other relays are made by the gateway's
-         * connection layer, which does not report them here yet: {@code held} stays empty.
+         * This node's gathered candidates ({@link NatTraversal}) with their ICE priorities and whether the node's
+         * current signed record (from its gateway) lists them.
          */
+        CandidatesResponse candidates() {
+            NatTraversal.Snapshot s = nat.snapshot();
+            var record = self.current();
+            List<Candidate> published = record.map(r -> r.record().candidates()).orElse(List.of());
+            CandidatesResponse.Builder out = CandidatesResponse.newBuilder()
+                    .setReachability(switch (s.reachability()) {
+                        case UNKNOWN -> Reachability.REACHABILITY_UNKNOWN;
+                        case PUBLIC -> Reachability.REACHABILITY_PUBLIC;
+                        case PRIVATE -> Reachability.REACHABILITY_PRIVATE;
+                    })
+                    .setRecordSeq(record.map(r -> r.seq()).orElse(0L));
+            for (CandidateBook.Entry e : s.candidates()) {
+                out.addCandidates(GatheredCandidate.newBuilder()
+                        .setCandidate(toProto(e.candidate()))
+                        .setPriority((int) e.priority())
+                        .setSource(CandidateSource.forNumber(e.source().ordinal() + 1))
+                        .setReportedBy(e.reportedBy())
+                        .setVerified(e.verified())
+                        .setLastConfirmedUnixMs(e.lastConfirmed().toEpochMilli())
+                        .setPublished(published.contains(e.candidate())));
+            }
+            return out.build();
+        }
+
+        /** Reservations served by this relay, and those this node holds on other relays ({@link NatTraversal}). */
         ReservationsResponse reservations() {
             ReservationsResponse.Builder out = ReservationsResponse.newBuilder();
+            for (NatTraversal.Held h : nat.snapshot().held()) {
+                HeldReservation.Builder b = HeldReservation.newBuilder()
+                        .setRelayNodeId(ByteString.copyFrom(h.relay().bytes()))
+                        .setRelayedCandidate(toProto(h.relayed()))
+                        .setListening(h.listening())
+                        .setActiveCircuits(h.activeCircuits());
+                if (h.expiresAt() != null) {
+                    b.setExpiresAtUnixMs(h.expiresAt().toEpochMilli());
+                }
+                out.addHeld(b);
+            }
             for (RelayTable.Reservation r : relay.table().reservations()) {
                 out.addServed(ServedReservation.newBuilder()
                         .setNodeId(ByteString.copyFrom(r.node().bytes()))

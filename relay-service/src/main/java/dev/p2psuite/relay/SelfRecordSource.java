@@ -33,13 +33,14 @@ import org.jboss.logging.Logger;
 /**
  * The node's own signed record, from its gateway ({@code GatewayInternal/SelfRecord}): the relay needs the node's
  * ID and public address for the relayed candidates it hands out, and its direct candidates for hole punching.
- * Asked every second until the gateway answers, then every 30 s for changes (as dht-service does).
+ * Asked every second until the gateway answers, then every 2 s for changes.
  */
 @ApplicationScoped
 public class SelfRecordSource {
 
     static final Duration POLL = Duration.ofSeconds(1);
-    static final Duration REFRESH = Duration.ofSeconds(30);
+    /** Short: the record changes when the node's candidates do (NatTraversal, the gateway's publisher). */
+    static final Duration REFRESH = Duration.ofSeconds(2);
 
     private static final Logger LOG = Logger.getLogger(SelfRecordSource.class);
 

@@ -188,7 +188,7 @@ class StunServiceTest {
     }
 
     @Test
-    void peerCallsNotForwardedByTheGatewayAreRefusedAndCandidatesIsStillUnimplemented() {
+    void peerCallsNotForwardedByTheGatewayAreRefused() {
         assertThatThrownBy(() -> RelayPeerGrpc.newBlockingStub(channel)
                 .observeAddress(ObserveAddressRequest.getDefaultInstance()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class,
@@ -197,11 +197,38 @@ class StunServiceTest {
                 .as("no signed record came with the call")
                 .isInstanceOfSatisfying(StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
-        // the node's gathered candidates belong to the gateway's connection layer (issue 5), not built yet
-        assertThatThrownBy(() -> RelayInternalGrpc.newBlockingStub(channel)
-                .candidates(CandidatesRequest.getDefaultInstance()))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
-                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+    }
+
+    @Test
+    void withoutStunServersOrRelaysConfiguredCandidatesHaveNoVerdictAndNoHeldReservation() {
+        var candidates = RelayInternalGrpc.newBlockingStub(channel).candidates(CandidatesRequest.newBuilder()
+                .setRefresh(true).build());
+        assertThat(candidates.getReachability()).isEqualTo(dev.p2psuite.proto.common.v1.Reachability.REACHABILITY_UNKNOWN);
+        assertThat(candidates.getCandidatesList()).allMatch(c -> c.getCandidate().getKind()
+                == dev.p2psuite.proto.common.v1.CandidateKind.CANDIDATE_KIND_HOST);
+        assertThat(RelayInternalGrpc.newBlockingStub(channel).reservations(
+                dev.p2psuite.proto.relay.v1.ReservationsRequest.getDefaultInstance()).getHeldList()).isEmpty();
+    }
+
+    @Test
+    void theNodesStunBindingClientLearnsItsMappedAddressFromARealServer() throws Exception {
+        InetSocketAddress server = new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                stun.boundAddress().orElseThrow().getPort());
+        int free;
+        try (DatagramSocket probe = new DatagramSocket(0)) {
+            free = probe.getLocalPort();
+        }
+        StunBindingClient.Mapping m = new StunBindingClient(new java.security.SecureRandom()).bind(server, free)
+                .orElseThrow();
+        assertThat(m.fromPreferredPort()).isTrue();
+        assertThat(m.mapped()).isEqualTo(new InetSocketAddress(InetAddress.getLoopbackAddress(), free));
+        try (DatagramSocket taken = new DatagramSocket(0)) {
+            // The preferred port is busy: the request leaves from another one, and says so.
+            StunBindingClient.Mapping other = new StunBindingClient(new java.security.SecureRandom())
+                    .bind(server, taken.getLocalPort()).orElseThrow();
+            assertThat(other.fromPreferredPort()).isFalse();
+            assertThat(other.mapped().getPort()).isNotEqualTo(taken.getLocalPort());
+        }
     }
 
     private ObserveAddressResponse observe(String peerAddress) {

@@ -1,6 +1,7 @@
 package dev.p2psuite.storage;
 
 import dev.p2psuite.grpc.GrpcChannels;
+import dev.p2psuite.grpc.PeerDialer;
 import dev.p2psuite.grpc.GrpcFutures;
 import dev.p2psuite.grpc.HostPort;
 import dev.p2psuite.grpc.PeerHandshake;
@@ -52,7 +53,7 @@ final class GrpcProviders implements Provider.Connector {
     /** Sessions are renewed this long before they expire. */
     static final Duration SESSION_MARGIN = Duration.ofMinutes(1);
     /** The node's record is re-read from the gateway after this long (its candidates may change). */
-    static final Duration SELF_RECORD_MAX_AGE = Duration.ofMinutes(1);
+    static final Duration SELF_RECORD_MAX_AGE = Duration.ofSeconds(5);
 
     private record Self(NodeKey key, SignedPeerRecord record, Instant fetchedAt) {
     }
@@ -69,6 +70,7 @@ final class GrpcProviders implements Provider.Connector {
     private volatile NodeKey key;
     private volatile Self self;
     private volatile ManagedChannel gateway;
+    private volatile PeerDialer dialer;
 
     GrpcProviders(Path dataDir, String gatewayAddress, Duration requestTimeout) {
         this.dataDir = dataDir;
@@ -88,6 +90,22 @@ final class GrpcProviders implements Provider.Connector {
         if (s != null && Instant.now().isBefore(s.expiresAt().minus(SESSION_MARGIN))) {
             return CompletableFuture.completedFuture(s.provider());
         }
+        if (PeerDialer.hasRelayed(record)) {
+            // ICE-style: direct candidates checked in parallel, else a circuit through one of its relays.
+            return identity().thenCompose(me -> dialer(me).route(record).thenCompose(route ->
+                    PeerHandshake.authenticateAsync(route.channel(), me.key(), me.record(), record.nodeId(), random)
+                            .<Provider>thenApply(session -> {
+                                GrpcProvider p = new GrpcProvider(record.nodeId(), session.attachTo(route.channel()),
+                                        requestTimeout);
+                                sessions.put(record.nodeId(), new Session(p, session.expiresAt()));
+                                return p;
+                            }))
+                    .whenComplete((p, e) -> {
+                        if (e != null) {
+                            dialer(me).forget(record.nodeId());
+                        }
+                    }));
+        }
         List<HostPort> addresses = new ArrayList<>();
         for (Candidate c : record.record().candidates()) {
             if (c.kind() == Candidate.Kind.HOST) {
@@ -99,7 +117,7 @@ final class GrpcProviders implements Provider.Connector {
                 addresses.add(new HostPort(c.host(), c.port()));
             }
         }
-        if (addresses.isEmpty()) {
+        if (addresses.isEmpty()) { // unreachable: a record without RELAYED lists a direct candidate
             return CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription("provider "
                     + record.nodeId().toHex() + " has no direct (host or server-reflexive) address; relayed-only"
                     + " providers are not dialled by storage-service").asRuntimeException());
@@ -129,6 +147,19 @@ final class GrpcProviders implements Provider.Connector {
     /** Drops a provider's session (after UNAUTHENTICATED) so the next connect authenticates again. */
     void forget(NodeId id) {
         sessions.remove(id);
+    }
+
+    private PeerDialer dialer(Self me) {
+        PeerDialer d = dialer;
+        if (d == null) {
+            synchronized (this) {
+                if (dialer == null) {
+                    dialer = new PeerDialer(me.key(), () -> self.record(), random);
+                }
+                d = dialer;
+            }
+        }
+        return d;
     }
 
     private CompletableFuture<Self> identity() {
@@ -181,6 +212,9 @@ final class GrpcProviders implements Provider.Connector {
         channels.values().forEach(ManagedChannel::shutdownNow);
         if (gateway != null) {
             gateway.shutdownNow();
+        }
+        if (dialer != null) {
+            dialer.close();
         }
     }
 

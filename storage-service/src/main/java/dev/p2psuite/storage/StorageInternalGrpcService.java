@@ -2,6 +2,7 @@ package dev.p2psuite.storage;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import dev.p2psuite.grpc.ByteStrings;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.proto.common.v1.ContentMetadata;
 import dev.p2psuite.proto.storage.v1.DeleteContentRequest;
@@ -133,7 +134,12 @@ public class StorageInternalGrpcService implements BindableService {
                             throw StorageException.invalid("a chunk must carry 1.." + MAX_PUT_CHUNK_BYTES
                                     + " bytes, got " + chunk.size());
                         }
-                        session.write(chunk.asReadOnlyByteBuffer());
+                        if (chunk.size() == Manifest.PIECE_SIZE) {
+                            // Parsed into an array of its own: store it as the piece rather than copy it again.
+                            session.writeOwned(ByteStrings.exactArray(chunk));
+                        } else {
+                            session.write(chunk.asReadOnlyByteBuffer());
+                        }
                     }
                     default -> throw StorageException.invalid(session == null
                             ? "the first PutContent message must be `start` (metadata), then `chunk`s"

@@ -316,8 +316,9 @@ public final class ContentBench {
                                         in.close();
                                         requests.onCompleted();
                                     } else {
-                                        requests.onNext(PutContentRequest.newBuilder()
-                                                .setChunk(ByteString.copyFrom(chunk)).build());
+                                        requests.onNext(PutContentRequest.newBuilder() // a fresh array: no copy
+                                                .setChunk(com.google.protobuf.UnsafeByteOperations.unsafeWrap(chunk))
+                                                .build());
                                     }
                                 }
                             } catch (IOException e) {

@@ -44,6 +44,8 @@ import java.util.concurrent.Executor;
 @GrpcService
 public class StorageInternalGrpcService implements BindableService {
 
+    /** PutContent messages asked for ahead of the one being hashed (each at most {@link #MAX_PUT_CHUNK_BYTES}). */
+    static final int PUT_PREFETCH = 3;
     /** Largest chunk of a PutContent message (storage_internal.proto). */
     static final int MAX_PUT_CHUNK_BYTES = 1_048_000;
     /** ListContent page size when 0 is asked, and the most allowed. */
@@ -75,12 +77,13 @@ public class StorageInternalGrpcService implements BindableService {
         @Override
         public StreamObserver<PutContentRequest> putContent(StreamObserver<PutContentResponse> responses) {
             ServerCallStreamObserver<PutContentResponse> call = (ServerCallStreamObserver<PutContentResponse>) responses;
-            // Ask for one message at a time, and the next only once the previous one is hashed and handed to the
-            // store: the client is held back by HTTP/2 flow control instead of this service buffering its content.
+            // Ask for PUT_PREFETCH messages, then one more each time one is hashed and handed to the store: the
+            // client is held back by HTTP/2 flow control instead of this service buffering its content (at most
+            // PUT_PREFETCH chunks wait here), while the next chunk is already parsed when the previous is hashed.
             call.disableAutoRequest();
             Put put = new Put(call, CallExecutor.current(runtime.io()), new CallExecutor.Serial(runtime.io()));
             call.setOnCancelHandler(() -> put.serial.execute(put::cancelled));
-            call.request(1);
+            call.request(PUT_PREFETCH);
             return put;
         }
 

@@ -18,6 +18,12 @@ bench_java() { # class args...
 # A network of its own: own run directory and ports, so a running ./p2p network is left alone.
 export P2P_RUN_DIR=${P2P_RUN_DIR:-${TMPDIR:-/tmp}/p2p-bench/net}
 export P2P_BASE_PORT=${P2P_BASE_PORT:-17600}
+# Every service writes a GC log next to its log: ContentBench reads the heap in use before each collection from it
+# (max_heap_mib=), which costs the services nothing, unlike polling 16 Prometheus endpoints while they work.
+for svc in gateway dht_service storage_service relay_service; do
+  var=P2P_JVM_EXTRA_$svc
+  export "$var=${!var:-} -Xlog:gc:file=$P2P_RUN_DIR/logs/node{node}-${svc//_/-}.gc.log"
+done
 network_up() { # nodes
   "$ROOT/p2p" down >/dev/null 2>&1 || true
   rm -rf "$P2P_RUN_DIR"

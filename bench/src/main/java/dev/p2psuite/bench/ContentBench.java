@@ -46,7 +46,10 @@ import java.util.regex.Pattern;
  *   transfer --file F --base-port P --seeders S        put F on nodes 1..S, then time a fresh get on node S+1,
  *                                                      verified byte for byte against F while it streams
  * </pre>
- * While the get runs, every service's heap is sampled from its /q/metrics (max_heap_mib=).
+ * max_heap_mib= is the largest heap in use on any service during the get: the peak before each collection in the
+ * services' GC logs ({@code bench/lib.sh} turns them on), so it costs the services nothing; without GC logs each
+ * service's /q/metrics is polled every 250 ms instead (16 full Prometheus scrapes, which cost the services under test
+ * about half a core).
  */
 public final class ContentBench {
 
@@ -83,12 +86,14 @@ public final class ContentBench {
         try {
             if (mode.equals("put")) {
                 warmUp(gateways.get(0), file);
+                Map<String, Map<String, Long>> threadsBefore = threadTicks();
                 Map<String, Long> cpuBefore = cpuTicks();
                 long start = System.nanoTime();
                 PutContentResponse put = put(gateways.get(0), file);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 System.out.println("content_id=" + put.getContent().getContentId());
                 System.out.println("service CPU seconds during the put: " + cpuSeconds(cpuBefore, cpuTicks()));
+                printThreadCpu(threadsBefore, threadTicks());
                 System.out.printf(Locale.ROOT, "size_mib=%.0f seconds=%.3f mb_per_s=%.1f cpu_s=%.2f%n", mib, seconds,
                         size / 1e6 / seconds, totalCpu(cpuBefore, cpuTicks()));
                 return;
@@ -113,13 +118,15 @@ public final class ContentBench {
             } while (found < seeders && System.nanoTime() < deadline && sleep(200));
             System.out.println("providers found by node " + (seeders + 1) + ": " + found);
 
-            HeapSampler heap = new HeapSampler(basePort, seeders + 1);
+            HeapPeak heap = HeapPeak.start(basePort, seeders + 1);
+            Map<String, Map<String, Long>> threadsBefore = threadTicks();
             Map<String, Long> cpuBefore = cpuTicks();
             long start = System.nanoTime();
             boolean verified = getAndVerify(downloader, id, file);
             double seconds = (System.nanoTime() - start) / 1e9;
             heap.stop();
             System.out.println("service CPU seconds during the get: " + cpuSeconds(cpuBefore, cpuTicks()));
+            printThreadCpu(threadsBefore, threadTicks());
             System.out.printf(Locale.ROOT, "size_mib=%.0f seeders=%d seconds=%.3f mb_per_s=%.1f verified=%s "
                             + "cpu_s=%.2f max_heap_mib=%.0f max_heap_service=%s%n", mib, seeders, seconds,
                     size / 1e6 / seconds, verified, totalCpu(cpuBefore, cpuTicks()), heap.maxBytes() / 1048576.0,
@@ -158,6 +165,66 @@ public final class ContentBench {
 
     private static final double TICKS_PER_SECOND = 100.0; // USER_HZ on Linux
 
+    /**
+     * CPU ticks per thread kind (thread name with digits folded: "C2 CompilerThre" is the JIT, "VM Thread" the serial
+     * GC, event loops, I/O pools) of every service process: where a service's CPU goes, without a profiler.
+     */
+    private static Map<String, Map<String, Long>> threadTicks() throws IOException {
+        Map<String, Map<String, Long>> all = new TreeMap<>();
+        Path pids = Path.of(System.getenv().getOrDefault("P2P_RUN_DIR", ".p2p"), "pids");
+        if (!Files.isDirectory(pids)) {
+            return all;
+        }
+        try (var files = Files.list(pids)) {
+            for (Path f : files.toList()) {
+                String pid = Files.readString(f).trim();
+                Map<String, Long> kinds = new TreeMap<>();
+                try (var tasks = Files.list(Path.of("/proc", pid, "task"))) {
+                    for (Path t : tasks.toList()) {
+                        try {
+                            String stat = Files.readString(t.resolve("stat"));
+                            String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+                                    .replaceAll("\\d+", "N");
+                            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                            kinds.merge(comm, Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
+                        } catch (IOException | RuntimeException e) {
+                            // the thread ended meanwhile
+                        }
+                    }
+                } catch (IOException e) {
+                    continue; // the process is gone
+                }
+                all.put(f.getFileName().toString().replace(".pid", ""), kinds);
+            }
+        }
+        return all;
+    }
+
+    /** The busiest thread kinds of each service that used at least 0.5 CPU-s between the two snapshots. */
+    private static void printThreadCpu(Map<String, Map<String, Long>> before, Map<String, Map<String, Long>> after) {
+        after.forEach((service, kinds) -> {
+            Map<String, Long> was = before.getOrDefault(service, Map.of());
+            List<Map.Entry<String, Long>> used = new java.util.ArrayList<>();
+            long total = 0;
+            for (var e : kinds.entrySet()) {
+                long d = e.getValue() - was.getOrDefault(e.getKey(), 0L);
+                if (d > 0) {
+                    used.add(Map.entry(e.getKey(), d));
+                    total += d;
+                }
+            }
+            if (total < 50) {
+                return;
+            }
+            used.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+            StringBuilder line = new StringBuilder("  " + service + " threads:");
+            for (var e : used.subList(0, Math.min(6, used.size()))) {
+                line.append(String.format(Locale.ROOT, " [%s]=%.2f", e.getKey(), e.getValue() / TICKS_PER_SECOND));
+            }
+            System.out.println(line);
+        });
+    }
+
     private static String cpuSeconds(Map<String, Long> before, Map<String, Long> after) {
         StringBuilder out = new StringBuilder();
         after.forEach((name, t) -> out.append(String.format(Locale.ROOT, "%s=%.2f ", name,
@@ -179,7 +246,8 @@ public final class ContentBench {
      */
     private static void warmUpTransfer(List<ManagedChannel> gateways, int seeders, Path file) throws Exception {
         Path warm = file.resolveSibling("warm-up.bin");
-        byte[] bytes = new byte[64 << 20];
+        int warmMib = Integer.parseInt(System.getenv().getOrDefault("BENCH_WARMUP_MIB", "64"));
+        byte[] bytes = new byte[warmMib << 20];
         new java.util.Random().nextBytes(bytes);
         Files.write(warm, bytes);
         try {
@@ -189,7 +257,7 @@ public final class ContentBench {
             }
             long start = System.nanoTime();
             boolean ok = getAndVerify(gateways.get(seeders), id, warm, false);
-            System.out.printf(Locale.ROOT, "warm-up: 64 MiB from %d seeders in %.2f s (verified=%s)%n", seeders,
+            System.out.printf(Locale.ROOT, "warm-up: %d MiB from %d seeders in %.2f s (verified=%s)%n", warmMib, seeders,
                     (System.nanoTime() - start) / 1e9, ok);
         } finally {
             Files.delete(warm);
@@ -248,8 +316,9 @@ public final class ContentBench {
                                         in.close();
                                         requests.onCompleted();
                                     } else {
-                                        requests.onNext(PutContentRequest.newBuilder()
-                                                .setChunk(ByteString.copyFrom(chunk)).build());
+                                        requests.onNext(PutContentRequest.newBuilder() // a fresh array: no copy
+                                                .setChunk(com.google.protobuf.UnsafeByteOperations.unsafeWrap(chunk))
+                                                .build());
                                     }
                                 }
                             } catch (IOException e) {
@@ -317,7 +386,93 @@ public final class ContentBench {
     }
 
     /** Polls each service's heap use (Micrometer jvm_memory_used_bytes, area heap) and keeps the maximum. */
-    private static final class HeapSampler {
+    /** The largest heap in use on any service over a span: from GC logs if the services write them, else polled. */
+    interface HeapPeak {
+        void stop();
+
+        long maxBytes();
+
+        String maxService();
+
+        static HeapPeak start(int basePort, int nodes) throws IOException {
+            GcLogPeak logs = GcLogPeak.start(nodes);
+            return logs != null ? logs : new HeapSampler(basePort, nodes);
+        }
+    }
+
+    /**
+     * Reads the services' GC logs ({@code -Xlog:gc}, one per process in the run's log directory) from where they stood
+     * at the start: every "Pause ... 60M->20M(123M)" line gives the heap in use just before that collection, which is
+     * the peak between collections.
+     */
+    private static final class GcLogPeak implements HeapPeak {
+        private static final Pattern PAUSE = Pattern.compile("Pause .* (\\d+)([KMG])->(\\d+)([KMG])\\(\\d+[KMG]\\)");
+        private final Map<String, Long> offsets;
+        private long max;
+        private String maxService = "";
+
+        private GcLogPeak(Map<String, Long> offsets) {
+            this.offsets = offsets;
+        }
+
+        static GcLogPeak start(int nodes) throws IOException {
+            Path dir = Path.of(System.getenv().getOrDefault("P2P_RUN_DIR", ".p2p"), "logs");
+            Map<String, Long> offsets = new TreeMap<>();
+            for (int node = 1; node <= nodes; node++) {
+                for (String service : SERVICES) {
+                    Path log = dir.resolve("node" + node + "-" + service + ".gc.log");
+                    if (!Files.isRegularFile(log)) {
+                        return null;
+                    }
+                    offsets.put(log.toString(), Files.size(log));
+                }
+            }
+            return new GcLogPeak(offsets);
+        }
+
+        @Override
+        public void stop() {
+            for (var e : offsets.entrySet()) {
+                Path log = Path.of(e.getKey());
+                String text;
+                try (var in = Files.newInputStream(log)) {
+                    in.skipNBytes(e.getValue());
+                    text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                } catch (IOException ex) {
+                    continue;
+                }
+                Matcher m = PAUSE.matcher(text);
+                while (m.find()) {
+                    long before = bytes(m.group(1), m.group(2));
+                    if (before > max) {
+                        max = before;
+                        maxService = log.getFileName().toString().replace(".gc.log", "");
+                    }
+                }
+            }
+        }
+
+        private static long bytes(String n, String unit) {
+            long v = Long.parseLong(n);
+            return switch (unit) {
+                case "K" -> v << 10;
+                case "M" -> v << 20;
+                default -> v << 30;
+            };
+        }
+
+        @Override
+        public long maxBytes() {
+            return max;
+        }
+
+        @Override
+        public String maxService() {
+            return maxService;
+        }
+    }
+
+    private static final class HeapSampler implements HeapPeak {
         private static final Pattern HEAP = Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*} (\\S+)$",
                 Pattern.MULTILINE);
         private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
@@ -357,15 +512,18 @@ public final class ContentBench {
             }
         }
 
-        void stop() {
+        @Override
+        public void stop() {
             timer.shutdownNow();
         }
 
-        long maxBytes() {
+        @Override
+        public long maxBytes() {
             return max.get();
         }
 
-        String maxService() {
+        @Override
+        public String maxService() {
             return maxService;
         }
     }

@@ -40,6 +40,7 @@ import dev.p2psuite.proto.storage.v1.ReadContentRequest;
 import dev.p2psuite.proto.storage.v1.ReadContentResponse;
 import dev.p2psuite.proto.storage.v1.StorageInternalGrpc;
 import dev.p2psuite.storage.core.ContentId;
+import io.grpc.ClientCall;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -93,21 +94,47 @@ public class ContentApi {
 
     /** Streams a put into storage-service, then announces the node as a provider. */
     StreamObserver<PutContentRequest> put(StreamObserver<PutContentResponse> responses) {
+        StreamObserver<byte[]> raw = putRaw(responses);
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(PutContentRequest value) {
+                raw.onNext(value.toByteArray());
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                raw.onError(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                raw.onCompleted();
+            }
+        };
+    }
+
+    /**
+     * {@link #put} with each request as the client serialized it: passed to storage-service unparsed (the two
+     * PutContentRequest messages have the same fields and numbers; storage-service validates them).
+     */
+    StreamObserver<byte[]> putRaw(StreamObserver<PutContentResponse> responses) {
         ServerCallStreamObserver<PutContentResponse> client = (ServerCallStreamObserver<PutContentResponse>) responses;
         client.disableAutoRequest();
         Executor loop = CallThread.current();
         Put put = new Put(client, loop);
-        StorageInternalGrpc.newStub(services.storage()).withExecutor(loop).putContent(put);
+        ClientCall<byte[], dev.p2psuite.proto.storage.v1.PutContentResponse> call = services.storage().newCall(
+                RawContentMethods.STORAGE_PUT, io.grpc.CallOptions.DEFAULT.withExecutor(loop)
+                        .withOnReadyThreshold(dev.p2psuite.grpc.WireLimits.BULK_ON_READY_THRESHOLD_BYTES));
+        io.grpc.stub.ClientCalls.asyncClientStreamingCall(call, put);
         client.request(1);
         return put.requests;
     }
 
     /** One put: client → this gateway → storage-service, one message at a time. */
-    private final class Put implements ClientResponseObserver<dev.p2psuite.proto.storage.v1.PutContentRequest,
-            dev.p2psuite.proto.storage.v1.PutContentResponse> {
+    private final class Put implements ClientResponseObserver<byte[], dev.p2psuite.proto.storage.v1.PutContentResponse> {
         final ServerCallStreamObserver<PutContentResponse> client;
         final Executor loop;
-        ClientCallStreamObserver<dev.p2psuite.proto.storage.v1.PutContentRequest> storage;
+        ClientCallStreamObserver<byte[]> storage;
         dev.p2psuite.proto.storage.v1.PutContentResponse stored;
         boolean waiting;
         boolean ended;
@@ -118,7 +145,7 @@ public class ContentApi {
         }
 
         @Override
-        public void beforeStart(ClientCallStreamObserver<dev.p2psuite.proto.storage.v1.PutContentRequest> storage) {
+        public void beforeStart(ClientCallStreamObserver<byte[]> storage) {
             this.storage = storage;
             storage.setOnReadyHandler(() -> {
                 if (waiting && !ended) {
@@ -128,27 +155,20 @@ public class ContentApi {
             });
         }
 
-        final StreamObserver<PutContentRequest> requests = new StreamObserver<>() {
+        final StreamObserver<byte[]> requests = new StreamObserver<>() {
             @Override
-            public void onNext(PutContentRequest request) {
+            public void onNext(byte[] request) {
                 if (ended) {
                     return;
                 }
-                // The two messages have the same fields; only the package differs.
-                dev.p2psuite.proto.storage.v1.PutContentRequest.Builder out =
-                        dev.p2psuite.proto.storage.v1.PutContentRequest.newBuilder();
-                switch (request.getPartCase()) {
-                    case START -> out.setStart(PutContentStart.newBuilder()
-                            .setMetadata(request.getStart().getMetadata())
-                            .setExpectedSizeBytes(request.getStart().getExpectedSizeBytes()));
-                    case CHUNK -> out.setChunk(request.getChunk());
-                    default -> {
-                        fail(Status.INVALID_ARGUMENT.withDescription(
-                                "each PutContent message needs `start` (first) or `chunk`; got an empty message"));
-                        return;
-                    }
+                // The two messages have the same fields and numbers: pass the bytes on. An empty message has neither
+                // part; anything else storage-service checks (start first and once, chunk sizes, metadata).
+                if (request.length == 0) {
+                    fail(Status.INVALID_ARGUMENT.withDescription(
+                            "each PutContent message needs `start` (first) or `chunk`; got an empty message"));
+                    return;
                 }
-                storage.onNext(out.build());
+                storage.onNext(request);
                 if (storage.isReady()) {
                     client.request(1);
                 } else {
@@ -224,7 +244,22 @@ public class ContentApi {
         if (id == null) {
             return;
         }
-        new Get(id, request, client, CallThread.current()).start();
+        new Get(id, request, client, CallThread.current(), false).start();
+    }
+
+    /**
+     * {@link #get}, sending each chunk as storage-service's serialized ReadContentResponse wrapped as a
+     * GetContentResponse chunk ({@link RawContentMethods.RawChunk}): {@code responses} must belong to a call bound
+     * with {@link RawContentMethods#GET_RESPONSES}.
+     */
+    void getRaw(GetContentRequest request, StreamObserver<Object> responses) {
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        ServerCallStreamObserver<GetContentResponse> client = (ServerCallStreamObserver) responses;
+        ContentId id = contentIdOrRefuse(request.getContentId(), client);
+        if (id == null) {
+            return;
+        }
+        new Get(id, request, client, CallThread.current(), true).start();
     }
 
     /** One get: the storage calls it runs and the client stream they feed, all on the caller's event loop. */
@@ -233,13 +268,16 @@ public class ContentApi {
         final GetContentRequest request;
         final ServerCallStreamObserver<GetContentResponse> client;
         final Executor loop;
+        final boolean rawChunks;
         ClientCallStreamObserver<FetchRequest> fetch;
         ClientCallStreamObserver<ReadContentRequest> read;
         boolean headerSent;
         boolean readWaiting;
         boolean ended;
 
-        Get(ContentId id, GetContentRequest request, ServerCallStreamObserver<GetContentResponse> client, Executor loop) {
+        Get(ContentId id, GetContentRequest request, ServerCallStreamObserver<GetContentResponse> client, Executor loop,
+            boolean rawChunks) {
+            this.rawChunks = rawChunks;
             this.id = id;
             this.request = request;
             this.client = client;
@@ -247,6 +285,8 @@ public class ContentApi {
         }
 
         void start() {
+            // Chunks are relayed while up to two are queued to the client, not one at a time (WireLimits).
+            client.setOnReadyThreshold(dev.p2psuite.grpc.WireLimits.BULK_ON_READY_THRESHOLD_BYTES);
             client.setOnCancelHandler(() -> {
                 ended = true;
                 cancelCalls("client cancelled the get");
@@ -391,8 +431,10 @@ public class ContentApi {
             if (request.hasRange()) {
                 readRequest.setRange(request.getRange());
             }
-            StorageInternalGrpc.newStub(services.storage()).withExecutor(loop).readContent(readRequest.build(),
-                    new ClientResponseObserver<ReadContentRequest, ReadContentResponse>() {
+            ClientCall<ReadContentRequest, byte[]> call = services.storage().newCall(RawContentMethods.READ_CONTENT,
+                    io.grpc.CallOptions.DEFAULT.withExecutor(loop));
+            io.grpc.stub.ClientCalls.asyncServerStreamingCall(call, readRequest.build(),
+                    new ClientResponseObserver<ReadContentRequest, byte[]>() {
                         @Override
                         public void beforeStart(ClientCallStreamObserver<ReadContentRequest> call) {
                             read = call;
@@ -400,12 +442,25 @@ public class ContentApi {
                         }
 
                         @Override
-                        public void onNext(ReadContentResponse data) {
+                        @SuppressWarnings({"unchecked", "rawtypes"})
+                        public void onNext(byte[] data) {
                             if (ended) {
                                 return;
                             }
-                            client.onNext(GetContentResponse.newBuilder().setChunk(Chunk.newBuilder()
-                                    .setOffset(data.getOffset()).setData(data.getData())).build());
+                            if (rawChunks) {
+                                // ReadContentResponse and Chunk match field for field: wrap, do not re-encode.
+                                ((StreamObserver) client).onNext(new RawContentMethods.RawChunk(data));
+                            } else {
+                                ReadContentResponse chunk;
+                                try {
+                                    chunk = ReadContentResponse.parseFrom(data);
+                                } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                                    end(Status.INTERNAL.withDescription("storage-service sent a bad chunk: " + e));
+                                    return;
+                                }
+                                client.onNext(GetContentResponse.newBuilder().setChunk(Chunk.newBuilder()
+                                        .setOffset(chunk.getOffset()).setData(chunk.getData())).build());
+                            }
                             if (client.isReady()) {
                                 read.request(1);
                             } else {

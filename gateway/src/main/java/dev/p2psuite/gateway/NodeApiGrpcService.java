@@ -70,7 +70,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  * through the node's flood search (dht-service).
  */
 @GrpcService
-public class NodeApiGrpcService extends NodeApiGrpc.NodeApiImplBase {
+public class NodeApiGrpcService implements NodeApiGrpc.AsyncService, io.grpc.BindableService {
 
     private final NodeIdentity identity;
     private final InternalServices services;
@@ -90,6 +90,12 @@ public class NodeApiGrpcService extends NodeApiGrpc.NodeApiImplBase {
 
     /** Longest name accepted as a DHT key (its SHA-1 is the key). */
     static final int MAX_KEY_NAME_BYTES = 256;
+
+    /** As generated, but GetContent and PutContent move content bytes unparsed ({@link RawContentMethods}). */
+    @Override
+    public io.grpc.ServerServiceDefinition bindService() {
+        return RawContentMethods.rebind(NodeApiGrpc.bindService(this), content);
+    }
 
     @Override
     public StreamObserver<PutContentRequest> putContent(StreamObserver<PutContentResponse> responses) {

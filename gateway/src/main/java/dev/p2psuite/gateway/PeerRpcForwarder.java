@@ -82,6 +82,13 @@ final class PeerRpcForwarder {
             if (deadline != null) {
                 options = options.withDeadline(deadline);
             }
+            if (!method.getType().serverSendsOneMessage()) {
+                // Piece streams: relay while up to two pieces are queued to the caller, not one at a time.
+                inbound.setOnReadyThreshold(dev.p2psuite.grpc.WireLimits.BULK_ON_READY_THRESHOLD_BYTES);
+            }
+            if (!method.getType().clientSendsOneMessage()) {
+                options = options.withOnReadyThreshold(dev.p2psuite.grpc.WireLimits.BULK_ON_READY_THRESHOLD_BYTES);
+            }
             ClientCall<byte[], byte[]> outbound = target.newCall(method, options);
             Pipe pipe = new Pipe(inbound, outbound);
             outbound.start(pipe.responses, outHeaders);

@@ -16,6 +16,13 @@ public final class WireLimits {
     /** HTTP/2 flow-control window of internal channels: bulk piece streams stall on the 64 KiB default. */
     public static final int FLOW_CONTROL_WINDOW_BYTES = 16 * 1_048_576;
 
+    /**
+     * Bytes a bulk stream (pieces, content chunks) may have queued in its transport and still be "ready": gRPC's
+     * default of 32 KiB makes a 256 KiB message unready until it is on the socket, so a sender (or a relay) moves one
+     * piece at a time with a thread hop between them; two pieces keep the pipe full and the queue bounded.
+     */
+    public static final int BULK_ON_READY_THRESHOLD_BYTES = 2 * PIECE_SIZE;
+
     private WireLimits() {
     }
 }

@@ -42,6 +42,14 @@ public final class ContentStore {
     static final long HELD_CACHE_NANOS = 2_000_000_000L;
     /** Held-bitfields cached (each at most 3.75 KB). */
     static final int HELD_CACHE_ENTRIES = 1024;
+    /**
+     * Pieces fetched from peers kept on the heap after they are durable (16 MiB): the in-order reader that streams a
+     * download to its client (ReadContent wait_for_fetch) then takes the bytes it waits for from memory instead of
+     * reading each one back from the file store (a read and two 256 KiB copies through the store's marshalling per
+     * piece, the largest cost of a download in JFR profiles). It trails the download by at most the picker's pieces
+     * in flight (3 peers x pipeline depth 8), so this many cover it; a reader further behind reads the store.
+     */
+    static final int RECENT_PIECES = 64;
 
     /** What became of a put. */
     public record PutResult(StoredContent content, boolean alreadyPresent, int piecesStored, int piecesDeduplicated) {
@@ -88,6 +96,15 @@ public final class ContentStore {
             });
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong piecesRead = new java.util.concurrent.atomic.AtomicLong();
+    /** Piece hash (hex) -> bytes of a recently fetched, verified and durable piece; oldest evicted first. */
+    private final Map<String, byte[]> recent = Collections.synchronizedMap(
+            new LinkedHashMap<>(RECENT_PIECES * 2, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
+                    return size() > RECENT_PIECES;
+                }
+            });
+    private final java.util.concurrent.atomic.AtomicLong recentHits = new java.util.concurrent.atomic.AtomicLong();
 
     public ContentStore(PieceStore store, int putPipeline, InstantSource clock) {
         this(store, putPipeline, 0, clock);
@@ -147,6 +164,8 @@ public final class ContentStore {
         private int stored;
         private int deduplicated;
         private boolean closed;
+        /** A whole-piece chunk the caller gave up (see {@link #writeOwned}), kept instead of copied; else null. */
+        private byte[] handedOver;
 
         private PutSession(byte[] metadata, long expectedSize) {
             this.metadata = metadata == null ? new byte[0] : metadata.clone();
@@ -165,6 +184,21 @@ public final class ContentStore {
                 hasher.update(chunk);
             } catch (IllegalArgumentException e) {
                 throw StorageException.invalid(e.getMessage());
+            }
+        }
+
+        /**
+         * Like {@link #write}, but the caller gives up {@code chunk} (it must never change it again): a chunk that is
+         * exactly one piece at a piece boundary (the usual 262,144-byte chunks) is then stored as it is, not copied.
+         */
+        public void writeOwned(byte[] chunk) {
+            if (chunk.length == Manifest.PIECE_SIZE && hasher.bytesSoFar() % Manifest.PIECE_SIZE == 0) {
+                handedOver = chunk; // the hasher emits exactly this array as the next piece (PieceHasher.update)
+            }
+            try {
+                write(ByteBuffer.wrap(chunk));
+            } finally {
+                handedOver = null;
             }
         }
 
@@ -224,8 +258,13 @@ public final class ContentStore {
                     deduplicated++;
                 } else {
                     ensureRoom(data.remaining());
-                    byte[] copy = new byte[data.remaining()];
-                    data.get(copy);
+                    byte[] copy;
+                    if (handedOver != null && handedOver.length == data.remaining()) {
+                        copy = handedOver;
+                    } else {
+                        copy = new byte[data.remaining()];
+                        data.get(copy);
+                    }
                     write = store.putPiece(sha256, copy);
                     pendingWrites.put(hex, write);
                     CompletableFuture<Void> w = write;
@@ -236,6 +275,7 @@ public final class ContentStore {
             } finally {
                 deleteLock.readLock().unlock();
             }
+            handedOver = null; // only the first piece of the chunk can be the chunk itself
             // Bounded pipeline: several writes in flight share one fsync (group commit); never more pieces in memory.
             while (inFlight.size() > putPipeline) {
                 inFlight.poll().join();
@@ -276,7 +316,13 @@ public final class ContentStore {
     public byte[] piece(StoredContent content, int index) {
         piecesRead.incrementAndGet();
         Manifest m = content.manifest();
-        byte[] data = store.getPiece(m.pieceHash(index));
+        byte[] sha = m.pieceHash(index);
+        byte[] data = recent.isEmpty() ? null : recent.get(HexFormat.of().formatHex(sha));
+        if (data != null) {
+            recentHits.incrementAndGet();
+        } else {
+            data = store.getPiece(sha);
+        }
         if (data != null && data.length != m.pieceLength(index)) {
             throw new IllegalStateException("stored piece " + index + " of " + content.contentId() + " has "
                     + data.length + " bytes, expected " + m.pieceLength(index) + " (store damaged)");
@@ -287,6 +333,11 @@ public final class ContentStore {
     /** Piece reads since start (metrics; tests of read-ahead bounds). */
     public long piecesRead() {
         return piecesRead.get();
+    }
+
+    /** Piece reads served from the recently fetched pieces in memory rather than the store (tests, metrics). */
+    public long piecesReadFromMemory() {
+        return recentHits.get();
     }
 
     /** Which pieces of the content are held (a copy). */
@@ -335,6 +386,7 @@ public final class ContentStore {
             write.whenComplete((v, e) -> pendingWrites.remove(hex, w));
         }
         return write.thenRun(() -> {
+            recent.put(hex, data); // durable now: a waiting reader may take it from here
             markHeld(content.contentId(), content.manifest().pieceCount(), index);
             fire(content.contentId(), new int[] {index});
         });
@@ -457,6 +509,7 @@ public final class ContentStore {
                 if (pins.containsKey(e.getKey()) || pendingWrites.containsKey(e.getKey())) {
                     continue; // a put in progress counts on it
                 }
+                recent.remove(e.getKey());
                 if (store.removePiece(HexFormat.of().parseHex(e.getKey()))) {
                     freed += e.getValue();
                 }

@@ -1,6 +1,7 @@
 package dev.p2psuite.storage;
 
 import com.google.protobuf.ByteString;
+import dev.p2psuite.grpc.ByteStrings;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.identity.SignedPeerRecord;
 import dev.p2psuite.proto.common.v1.ByteRange;
@@ -344,6 +345,8 @@ final class Download {
     }
 
     private void complete() {
+        LOG.infof("download of %s complete (%d pieces; piece reads from memory since start: %d of %d)", id,
+                manifest.pieceCount(), contents.piecesReadFromMemory(), contents.piecesRead());
         broadcastProgress(true);
         List<Subscriber> all = List.copyOf(subscribers);
         shutdown(Phase.COMPLETE); // first, so a caller told "complete" finds no download running
@@ -772,7 +775,7 @@ final class Download {
         if (finished) {
             return;
         }
-        byte[] bytes = data.toByteArray();
+        byte[] bytes = ByteStrings.exactArray(data); // the parsed message's own array: no copy
         if (!target.manifest().verifyPiece(index, bytes)) {
             loop.execute(() -> onFailed(call.peer, index, PiecePicker.FailureReason.BAD_HASH));
             return;

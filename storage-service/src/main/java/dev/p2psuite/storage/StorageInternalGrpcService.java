@@ -2,6 +2,7 @@ package dev.p2psuite.storage;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import dev.p2psuite.grpc.ByteStrings;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.proto.common.v1.ContentMetadata;
 import dev.p2psuite.proto.storage.v1.DeleteContentRequest;
@@ -43,6 +44,8 @@ import java.util.concurrent.Executor;
 @GrpcService
 public class StorageInternalGrpcService implements BindableService {
 
+    /** PutContent messages asked for ahead of the one being hashed (each at most {@link #MAX_PUT_CHUNK_BYTES}). */
+    static final int PUT_PREFETCH = 3;
     /** Largest chunk of a PutContent message (storage_internal.proto). */
     static final int MAX_PUT_CHUNK_BYTES = 1_048_000;
     /** ListContent page size when 0 is asked, and the most allowed. */
@@ -74,12 +77,13 @@ public class StorageInternalGrpcService implements BindableService {
         @Override
         public StreamObserver<PutContentRequest> putContent(StreamObserver<PutContentResponse> responses) {
             ServerCallStreamObserver<PutContentResponse> call = (ServerCallStreamObserver<PutContentResponse>) responses;
-            // Ask for one message at a time, and the next only once the previous one is hashed and handed to the
-            // store: the client is held back by HTTP/2 flow control instead of this service buffering its content.
+            // Ask for PUT_PREFETCH messages, then one more each time one is hashed and handed to the store: the
+            // client is held back by HTTP/2 flow control instead of this service buffering its content (at most
+            // PUT_PREFETCH chunks wait here), while the next chunk is already parsed when the previous is hashed.
             call.disableAutoRequest();
             Put put = new Put(call, CallExecutor.current(runtime.io()), new CallExecutor.Serial(runtime.io()));
             call.setOnCancelHandler(() -> put.serial.execute(put::cancelled));
-            call.request(1);
+            call.request(PUT_PREFETCH);
             return put;
         }
 
@@ -133,7 +137,12 @@ public class StorageInternalGrpcService implements BindableService {
                             throw StorageException.invalid("a chunk must carry 1.." + MAX_PUT_CHUNK_BYTES
                                     + " bytes, got " + chunk.size());
                         }
-                        session.write(chunk.asReadOnlyByteBuffer());
+                        if (chunk.size() == Manifest.PIECE_SIZE) {
+                            // Parsed into an array of its own: store it as the piece rather than copy it again.
+                            session.writeOwned(ByteStrings.exactArray(chunk));
+                        } else {
+                            session.write(chunk.asReadOnlyByteBuffer());
+                        }
                     }
                     default -> throw StorageException.invalid(session == null
                             ? "the first PutContent message must be `start` (metadata), then `chunk`s"

@@ -166,4 +166,29 @@ class ContentStoreTest {
         assertThat(seen).containsExactlyElementsOf(ids);
         assertThatThrownBy(() -> store.list(3, "nonsense")).isInstanceOf(StorageException.class);
     }
+
+    @Test
+    void aFetchedPieceIsReadFromMemoryOnceDurableAndNotAfterItsContentIsDeleted() throws Exception {
+        byte[] content = random(3 * Manifest.PIECE_SIZE, 21);
+        Manifest m = PieceHasher.manifestOf(content);
+        var stored = store.storeFetchedManifest(m, new byte[0]);
+        for (int i = 0; i < m.pieceCount(); i++) {
+            byte[] piece = java.util.Arrays.copyOfRange(content, i * Manifest.PIECE_SIZE, (i + 1) * Manifest.PIECE_SIZE);
+            store.storeVerifiedPiece(stored, i, piece).get();
+        }
+        long before = store.piecesReadFromMemory();
+        assertThat(readAll(m.contentId())).isEqualTo(content);
+        assertThat(store.piecesReadFromMemory() - before).isEqualTo(m.pieceCount()); // no read-back from the store
+        store.delete(m.contentId());
+        assertThat(store.piece(stored, 0)).isNull(); // deleted pieces are not served from memory either
+    }
+
+    @Test
+    void aWholePieceChunkGivenUpByTheCallerIsStoredWithoutACopy() {
+        byte[] chunk = random(Manifest.PIECE_SIZE, 22);
+        ContentStore.PutSession s = store.beginPut(new byte[0], 0);
+        s.writeOwned(chunk);
+        var result = s.finish();
+        assertThat(store.piece(result.content(), 0)).isSameAs(chunk).isEqualTo(random(Manifest.PIECE_SIZE, 22));
+    }
 }

@@ -7,6 +7,7 @@ import dev.p2psuite.proto.relay.v1.HolePunchRequest;
 import dev.p2psuite.proto.relay.v1.HolePunchResponse;
 import dev.p2psuite.proto.relay.v1.HolePunchResult;
 import dev.p2psuite.relay.core.AddressPolicy;
+import dev.p2psuite.relay.core.HolePunchInitiator;
 import dev.p2psuite.relay.core.HolePunchResponder;
 import dev.p2psuite.relay.core.IpLiterals;
 import io.grpc.Status;
@@ -28,12 +29,16 @@ import java.util.concurrent.TimeUnit;
  * SYNC and the agreed delay, dials the initiator's candidates, reporting success if one of them answers
  * PeerAuth/Challenge as the initiator.
  *
- * <p>The dial here is made from relay-service's own ephemeral port, so it proves a direct path to the initiator
- * but does not itself punch the NAT in front of this node's gateway: that needs the gateway to dial from its
- * listening port (SO_REUSEADDR/SO_REUSEPORT) at the moment this exchange computes, which is the gateway's
- * connection layer's part (issue 5, "ICE-style connection setup").
+ * <p>Two modes, chosen by the initiator's {@code connect.carry_peer_rpcs}. Without it (a reachability probe) the
+ * dial leaves from an ephemeral port and succeeds when PeerAuth/Challenge proves the initiator. With it (a real
+ * punch, {@link HolePunchInitiatorCall} on the other side) each attempt binds a {@link PunchPort}, announces this
+ * node's direct addresses on that port, dials from it at SYNC, and splices the connected socket to this node's own
+ * gateway, like an accepted relayed circuit: the initiator runs PeerAuth and peer RPCs over it.
  */
 final class HolePunchCall implements StreamObserver<HolePunchRequest> {
+
+    /** Connecting to this node's own gateway (local) for a punched connection. */
+    private static final int GATEWAY_CONNECT_TIMEOUT_MS = 2_000;
 
     private final ServerCallStreamObserver<HolePunchResponse> out;
     private final Caller caller;
@@ -41,12 +46,18 @@ final class HolePunchCall implements StreamObserver<HolePunchRequest> {
     private final Executor thread = CallThread.current();
     private final HolePunchResponder core = new HolePunchResponder();
     private boolean finished;
+    /** The attempt's punch port in carry mode, else null. */
+    private PunchPort punchPort;
+    private boolean carry;
 
     HolePunchCall(StreamObserver<HolePunchResponse> responses, Caller caller, RelayRuntime relay) {
         this.out = (ServerCallStreamObserver<HolePunchResponse>) responses;
         this.caller = caller;
         this.relay = relay;
-        out.setOnCancelHandler(() -> thread.execute(() -> finished = true));
+        out.setOnCancelHandler(() -> thread.execute(() -> {
+            finished = true;
+            closePunchPort();
+        }));
     }
 
     @Override
@@ -78,9 +89,21 @@ final class HolePunchCall implements StreamObserver<HolePunchRequest> {
                     candidate(given.get(i), "connect.candidates[" + i + "]").ifPresent(theirs::add);
                 }
                 core.onConnect(theirs);
+                carry = frame.getConnect().getCarryPeerRpcs();
+                List<Candidate> direct = SelfRecordSource.directCandidates(relay.self().require(),
+                        HolePunchResponder.MAX_CANDIDATES);
+                closePunchPort();
+                if (carry) {
+                    try {
+                        punchPort = new PunchPort();
+                    } catch (java.io.IOException e) {
+                        throw Status.UNAVAILABLE.withDescription("no punch port: " + e.getMessage())
+                                .asRuntimeException();
+                    }
+                    direct = HolePunchInitiator.onPunchPort(direct, punchPort.port());
+                }
                 HolePunchConnect.Builder ours = HolePunchConnect.newBuilder();
-                for (Candidate c : SelfRecordSource.directCandidates(relay.self().require(),
-                        HolePunchResponder.MAX_CANDIDATES)) {
+                for (Candidate c : direct) {
                     ours.addCandidates(RelayServices.toProto(c));
                 }
                 out.onNext(HolePunchResponse.newBuilder().setConnect(ours).build());
@@ -129,6 +152,24 @@ final class HolePunchCall implements StreamObserver<HolePunchRequest> {
             report(attempt, null);
             return;
         }
+        if (carry) {
+            PunchPort port = punchPort;
+            int slots = addresses.size();
+            port.dial(addresses, relay.config().dialTimeout()).whenComplete((socket, e) -> {
+                relay.releaseDials(slots);
+                Candidate winner = null;
+                if (socket != null) {
+                    int i = addresses.indexOf((InetSocketAddress) socket.getRemoteSocketAddress());
+                    winner = i >= 0 ? dialled.get(i) : null;
+                    if (winner == null || !spliceToGateway(socket)) {
+                        PunchPort.closeQuietly(socket);
+                        winner = null;
+                    }
+                }
+                report(attempt, winner);
+            });
+            return;
+        }
         List<CompletableFuture<ChallengeProbe.Result>> results = new ArrayList<>();
         for (InetSocketAddress a : addresses) {
             results.add(relay.dialReserved(a, caller.id()));
@@ -165,9 +206,38 @@ final class HolePunchCall implements StreamObserver<HolePunchRequest> {
         });
     }
 
+    /**
+     * Joins a punched connection to this node's own gateway (as an accepted relayed circuit is), so the initiator's
+     * PeerAuth and peer RPCs over it are served unchanged.
+     */
+    private boolean spliceToGateway(java.net.Socket punched) {
+        java.net.Socket gateway = new java.net.Socket();
+        try {
+            gateway.setTcpNoDelay(true);
+            dev.p2psuite.grpc.HostPort at = dev.p2psuite.grpc.HostPort.parse(relay.config().gatewayAddress());
+            gateway.connect(new InetSocketAddress(at.host(), at.port()), GATEWAY_CONNECT_TIMEOUT_MS);
+        } catch (java.io.IOException e) {
+            PunchPort.closeQuietly(punched);
+            PunchPort.closeQuietly(gateway);
+            return false;
+        }
+        PunchPort.pipe(punched, gateway, "punched-" + punched.getRemoteSocketAddress());
+        return true;
+    }
+
+    private void closePunchPort() {
+        if (punchPort != null) {
+            punchPort.close();
+            punchPort = null;
+        }
+    }
+
     @Override
     public void onError(Throwable t) {
-        thread.execute(() -> finished = true);
+        thread.execute(() -> {
+            finished = true;
+            closePunchPort();
+        });
     }
 
     @Override
@@ -176,6 +246,7 @@ final class HolePunchCall implements StreamObserver<HolePunchRequest> {
     }
 
     private void finish(Status status) {
+        closePunchPort();
         if (finished) {
             return;
         }

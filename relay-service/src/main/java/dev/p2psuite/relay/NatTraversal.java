@@ -118,6 +118,11 @@ public class NatTraversal {
         relays.values().forEach(Relay::close);
     }
 
+    /** This node's key (for the hole-punch initiator's PeerAuth sessions). */
+    NodeKey key() {
+        return key;
+    }
+
     Snapshot snapshot() {
         return snapshot;
     }

@@ -473,6 +473,11 @@ public class RelayRuntime {
         return n == 0 || dials.tryAcquire(n);
     }
 
+    /** Gives back {@code n} slots taken by {@link #reserveDials} (dials made without {@link #dialReserved}). */
+    void releaseDials(int n) {
+        dials.release(n);
+    }
+
     /** Dials {@code address} in a slot taken by {@link #reserveDials}, released when done; checks {@code expected}. */
     CompletableFuture<ChallengeProbe.Result> dialReserved(InetSocketAddress address, NodeId expected) {
         CompletableFuture<ChallengeProbe.Result> f;

@@ -2,6 +2,7 @@ package dev.p2psuite.relay;
 
 import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.HostPort;
+import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.grpc.PeerMetadata;
 import dev.p2psuite.identity.Candidate;
 import dev.p2psuite.proto.common.v1.CandidateKind;
@@ -18,6 +19,8 @@ import dev.p2psuite.proto.relay.v1.DialBackOutcome;
 import dev.p2psuite.proto.relay.v1.DialBackRequest;
 import dev.p2psuite.proto.relay.v1.DialBackResponse;
 import dev.p2psuite.proto.relay.v1.DialBackResult;
+import dev.p2psuite.proto.relay.v1.HolePunchPeerRequest;
+import dev.p2psuite.proto.relay.v1.HolePunchPeerResponse;
 import dev.p2psuite.proto.relay.v1.HolePunchRequest;
 import dev.p2psuite.proto.relay.v1.HolePunchResponse;
 import dev.p2psuite.proto.relay.v1.ListenRequest;
@@ -259,6 +262,7 @@ final class RelayServices {
         private final RelayRuntime relay;
         private final NatTraversal nat;
         private final SelfRecordSource self;
+        private final java.security.SecureRandom random = new java.security.SecureRandom();
 
         RelayInternalService(StunServer stun, RelayRuntime relay, NatTraversal nat, SelfRecordSource self) {
             this.stun = stun;
@@ -290,6 +294,39 @@ final class RelayServices {
                         response.onNext(RelayInternalService.this.candidates());
                         response.onCompleted();
                     });
+                }
+
+                @Override
+                public void holePunch(HolePunchPeerRequest request, StreamObserver<HolePunchPeerResponse> response) {
+                    NodeId target;
+                    HostPort relayAddress;
+                    try {
+                        target = NodeId.of(request.getTargetNodeId().toByteArray());
+                        relayAddress = HostPort.parse(request.getRelayAddress());
+                    } catch (IllegalArgumentException e) {
+                        response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+                        return;
+                    }
+                    var me = self.current();
+                    if (me.isEmpty()) {
+                        response.onError(Status.FAILED_PRECONDITION.withDescription(
+                                "this node's record is not known yet (gateway not answering)").asRuntimeException());
+                        return;
+                    }
+                    // Blocking (dials, handshakes): off the gRPC event loop, one thread per punch.
+                    Thread t = new Thread(() -> {
+                        try {
+                            response.onNext(new HolePunchInitiatorCall(relay, nat.key(), me.get(), random)
+                                    .run(target, relayAddress));
+                            response.onCompleted();
+                        } catch (StatusRuntimeException e) {
+                            response.onError(e);
+                        } catch (RuntimeException e) {
+                            response.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+                        }
+                    }, "hole-punch-" + target.toHex().substring(0, 8));
+                    t.setDaemon(true);
+                    t.start();
                 }
 
                 @Override

@@ -183,6 +183,71 @@ class PrivateTargetsAllowedGrpcTest extends RelayTestSupport {
         }
     }
 
+    /**
+     * {@code carry_peer_rpcs}: the responder announces its direct addresses on a fresh punch port, dials from that
+     * very port at SYNC, and splices the connection to its own gateway (here the fake one), so gRPC runs over it.
+     */
+    @Test
+    void aCarryingHolePunchDialsFromTheAnnouncedPortAndSplicesToTheGateway() throws Exception {
+        TestNode node = TestNode.at(freshIp());
+        try (ServerSocket initiator = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             ServerSocket local = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            BlockingQueue<HolePunchResponse> responses = new LinkedBlockingQueue<>();
+            StreamObserver<HolePunchRequest> requests = node.async(channel).holePunch(new StreamObserver<>() {
+                @Override
+                public void onNext(HolePunchResponse value) {
+                    responses.add(value);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            });
+            requests.onNext(HolePunchRequest.newBuilder().setConnect(HolePunchConnect.newBuilder().setCarryPeerRpcs(true)
+                    .addCandidates(candidate(CandidateKind.CANDIDATE_KIND_HOST, "127.0.0.1", initiator.getLocalPort())))
+                    .build());
+            HolePunchResponse connect = responses.poll(10, TimeUnit.SECONDS);
+            assertThat(connect).isNotNull();
+            int punchPort = connect.getConnect().getCandidates(0).getPort();
+            assertThat(punchPort).isNotEqualTo(FakeGateway.PUBLIC_PORT);
+            assertThat(connect.getConnect().getCandidatesList()).extracting(c -> c.getHost() + ":" + c.getPort())
+                    .containsExactly("10.9.8.7:" + punchPort, FakeGateway.PUBLIC_HOST + ":" + punchPort);
+            requests.onNext(HolePunchRequest.newBuilder().setSync(HolePunchSync.newBuilder()
+                    .setRttMs(2).setDialDelayMs(0).setAttempt(1)).build());
+            initiator.setSoTimeout(10_000);
+            java.net.Socket punched = initiator.accept();
+            assertThat(punched.getPort()).as("dialled from the announced punch port").isEqualTo(punchPort);
+            HolePunchResponse result = responses.poll(10, TimeUnit.SECONDS);
+            assertThat(result.getResult().getSuccess()).isTrue();
+            assertThat(result.getResult().getConnectedTo().getPort()).isEqualTo(initiator.getLocalPort());
+            // The punched connection reaches the node's gateway: a gRPC call over it is answered there.
+            ManagedChannel overPunch = GrpcChannels.open("127.0.0.1:" + local.getLocalPort());
+            try {
+                Thread acceptor = new Thread(() -> {
+                    try {
+                        PunchPort.pipe(local.accept(), punched, "test");
+                    } catch (java.io.IOException ignored) {
+                        // the assertion below fails
+                    }
+                });
+                acceptor.start();
+                var record = dev.p2psuite.proto.gateway.v1.GatewayInternalGrpc.newBlockingStub(overPunch)
+                        .withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .selfRecord(dev.p2psuite.proto.gateway.v1.SelfRecordRequest.getDefaultInstance());
+                assertThat(record.getRecord().getRecord().getCandidatesList()).isNotEmpty();
+            } finally {
+                overPunch.shutdownNow();
+            }
+            requests.onNext(HolePunchRequest.newBuilder().setResult(HolePunchResult.newBuilder()
+                    .setSuccess(true).setAttempt(1)).build());
+            requests.onCompleted();
+        }
+    }
+
     @Test
     void holePunchFramesOutOfOrderAreInvalid() throws Exception {
         TestNode node = TestNode.at(freshIp());

@@ -23,6 +23,8 @@ import dev.p2psuite.proto.relay.v1.ConnectOpen;
 import dev.p2psuite.proto.relay.v1.ConnectRequest;
 import dev.p2psuite.proto.relay.v1.ConnectResponse;
 import dev.p2psuite.proto.relay.v1.GatheredCandidate;
+import dev.p2psuite.proto.relay.v1.HolePunchPeerRequest;
+import dev.p2psuite.proto.relay.v1.HolePunchPeerResponse;
 import dev.p2psuite.proto.relay.v1.RelayInternalGrpc;
 import dev.p2psuite.proto.relay.v1.RelayPeerGrpc;
 import dev.p2psuite.proto.relay.v1.ReservationsRequest;
@@ -58,8 +60,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * NAT traversal with real NATs (issue 5): network namespaces and iptables ({@code src/test/nat/topology.sh},
- * TESTING.md). A public node P (198.18.0.100), node A behind a port-preserving NAT (198.18.0.1), node C behind a
- * symmetric NAT ({@code --random-fully}, 198.18.0.3); both NAT boxes drop unsolicited inbound. Each node is its
+ * TESTING.md). A public node P (198.18.0.100), nodes A and B behind port-preserving NATs (198.18.0.1 and
+ * 198.18.0.2), node C behind a symmetric NAT ({@code --random-fully}, 198.18.0.3); every NAT box drops unsolicited
+ * inbound. Each node is its
  * four real service processes inside its namespace. The topology is built once for the class; namespaces and
  * processes are removed in {@link #tearDown()} whatever happens. Needs root (CI runs as root); skipped otherwise.
  */
@@ -70,6 +73,7 @@ class NatTraversalTest {
     /** n of each node: namespace {@code home n} behind NAT n (0 = the public host), management link 172.31.n.2. */
     private static final int P = 0;
     private static final int A = 1;
+    private static final int B = 2;
     private static final int C = 3;
     private static final String PUBLIC_IP = "198.18.0.100";
     private static final String JVM_OPTS = "-Xms16m -Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
@@ -107,8 +111,9 @@ class NatTraversalTest {
         String nat = "P2P_NAT_STUN_SERVERS=" + PUBLIC_IP + ":3478";
         List<String> natRelay = List.of(nat, "P2P_NAT_RELAYS=" + PUBLIC_IP + ":7000", "P2P_NAT_GATHER_INTERVAL=3s");
         startNode(A, "home1", List.of("P2P_DHT_BOOTSTRAP=" + PUBLIC_IP + ":7000"), natRelay);
+        startNode(B, "home2", List.of("P2P_DHT_BOOTSTRAP=" + PUBLIC_IP + ":7000"), natRelay);
         startNode(C, "home3", List.of("P2P_DHT_BOOTSTRAP=" + PUBLIC_IP + ":7000"), natRelay);
-        for (int n : new int[] {P, A, C}) {
+        for (int n : new int[] {P, A, B, C}) {
             awaitReady(n);
         }
     }
@@ -155,7 +160,7 @@ class NatTraversalTest {
         assertThat(held.getHeldList()).hasSize(1);
         assertThat(held.getHeld(0).getListening()).isTrue();
         assertThat(RelayInternalGrpc.newBlockingStub(channel(P, 7003)).reservations(ReservationsRequest.getDefaultInstance())
-                .getServedList()).hasSize(2); // A and C
+                .getServedList()).hasSize(3); // A, B and C
     }
 
     @Test
@@ -257,7 +262,73 @@ class NatTraversalTest {
         assertThat(later.getListening()).isTrue();
         assertThat(later.getExpiresAtUnixMs()).isGreaterThan(first.getExpiresAtUnixMs());
         assertThat(later.getExpiresAtUnixMs()).isGreaterThan(System.currentTimeMillis());
-        assertThat(stats(P).getReservationsActive()).isEqualTo(2);
+        assertThat(stats(P).getReservationsActive()).isEqualTo(3);
+    }
+
+    @Test
+    @Order(7)
+    void twoNodesBehindPortPreservingNatsHoldADirectHolePunchedConnection() throws Exception {
+        awaitPunchable(A, "198.18.0.1");
+        byte[] b = awaitPunchable(B, "198.18.0.2");
+        long before = stats(A).getHolePunchSuccesses();
+        HolePunchPeerResponse punch = holePunch(A, b);
+        System.out.println("nat: hole punch A -> B: " + punch);
+        assertThat(punch.getSuccess()).as("A proved B by PeerAuth over the punched connection: " + punch).isTrue();
+        // A's punched socket connected to NAT 2's public address on B's punch port, not to the relay ...
+        assertThat(punch.getConnectedTo()).startsWith("198.18.0.2:");
+        // ... and B's punched socket saw A at NAT 1's public address, on A's own punch port (port-preserving NAT).
+        assertThat(punch.getResponderConnectedTo()).isEqualTo("198.18.0.1:" + punch.getLocalPort());
+        assertThat(stats(A).getHolePunchSuccesses()).isGreaterThan(before);
+    }
+
+    @Test
+    @Order(8)
+    void aNodeBehindASymmetricNatCannotBePunchedAndStaysOnTheRelay() throws Exception {
+        awaitPunchable(A, "198.18.0.1");
+        byte[] c = await("C's record with a relayed candidate", () -> selfRecord(C),
+                r -> r.getCandidatesList().stream().anyMatch(k -> k.getKind() == CandidateKind.CANDIDATE_KIND_RELAYED))
+                .getNodeId().toByteArray();
+        HolePunchPeerResponse punch = holePunch(A, c);
+        System.out.println("nat: hole punch A -> C: " + punch);
+        // C's NAT maps C's punch port to a random public port: A's SYNs to the announced port are dropped by NAT 3,
+        // and C's SYNs come from a port NAT 1 has no mapping for, so NAT 1 drops them. Every DCUtR attempt fails.
+        assertThat(punch.getSuccess()).isFalse();
+        assertThat(punch.getAttempts()).isEqualTo(3);
+        assertThat(punch.getFailure()).isNotEmpty();
+        var held = RelayInternalGrpc.newBlockingStub(channel(C, 7003)).reservations(ReservationsRequest.getDefaultInstance());
+        assertThat(held.getHeldList()).anyMatch(h -> h.getListening());
+    }
+
+    /**
+     * Opt-in figures ({@code -Dnat.punch.runs=20}): that many hole punches A -> B, each a full DCUtR exchange
+     * (up to 3 attempts); prints {@code hole_punch_attempts= successes= first_attempt_successes=} and the median
+     * time of a successful punch.
+     */
+    @Test
+    @Order(9)
+    void holePunchSuccessFigures() throws Exception {
+        int runs = Integer.getInteger("nat.punch.runs", 0);
+        Assumptions.assumeTrue(runs > 0, "figures only with -Dnat.punch.runs=N");
+        awaitPunchable(A, "198.18.0.1");
+        byte[] b = awaitPunchable(B, "198.18.0.2");
+        int successes = 0;
+        int firstAttempt = 0;
+        List<Integer> millis = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            HolePunchPeerResponse punch = holePunch(A, b);
+            if (punch.getSuccess()) {
+                successes++;
+                millis.add(punch.getPunchMs());
+                if (punch.getAttempts() == 1) {
+                    firstAttempt++;
+                }
+            } else {
+                System.out.println("nat: punch " + (i + 1) + " failed: " + punch);
+            }
+        }
+        millis.sort(null);
+        System.out.printf("nat: hole_punch_attempts=%d successes=%d first_attempt_successes=%d median_punch_ms=%s%n",
+                runs, successes, firstAttempt, millis.isEmpty() ? "-" : millis.get(millis.size() / 2));
     }
 
     /**
@@ -266,7 +337,7 @@ class NatTraversalTest {
      * {@code direct_mb_per_s= relayed_mb_per_s= ratio=} (medians). Asserts only that the bytes arrive intact.
      */
     @Test
-    @Order(7)
+    @Order(10)
     void directAndRelayedTransferFigures() throws Exception {
         int mib = Integer.getInteger("nat.bench.mib", 0);
         Assumptions.assumeTrue(mib > 0, "figures only with -Dnat.bench.mib=N");
@@ -366,6 +437,30 @@ class NatTraversalTest {
 
     private dev.p2psuite.proto.relay.v1.StatsResponse stats(int n) {
         return RelayInternalGrpc.newBlockingStub(channel(n, 7003)).stats(StatsRequest.getDefaultInstance());
+    }
+
+    private dev.p2psuite.proto.common.v1.PeerRecord selfRecord(int n) {
+        return GatewayInternalGrpc.newBlockingStub(channel(n, 7000)).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .selfRecord(SelfRecordRequest.getDefaultInstance()).getRecord().getRecord();
+    }
+
+    /**
+     * Until node n's record lists its STUN-learned public address and a relayed candidate (the hole punch needs
+     * both: the first is announced on the punch port, the second carries the exchange); its node ID.
+     */
+    private byte[] awaitPunchable(int n, String publicIp) throws Exception {
+        return await("node " + n + "'s record with " + publicIp + " and a relayed candidate", () -> selfRecord(n),
+                r -> r.getCandidatesList().stream().anyMatch(k -> k.getKind() == CandidateKind.CANDIDATE_KIND_RELAYED)
+                        && r.getCandidatesList().stream().anyMatch(k -> k.getKind()
+                        == CandidateKind.CANDIDATE_KIND_SERVER_REFLEXIVE && k.getHost().equals(publicIp)))
+                .getNodeId().toByteArray();
+    }
+
+    /** Node {@code from}'s relay-service punches to {@code target} through P's relay (RelayInternal/HolePunch). */
+    private HolePunchPeerResponse holePunch(int from, byte[] target) {
+        return RelayInternalGrpc.newBlockingStub(channel(from, 7003)).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .holePunch(HolePunchPeerRequest.newBuilder().setTargetNodeId(ByteString.copyFrom(target))
+                        .setRelayAddress(PUBLIC_IP + ":7000").build());
     }
 
     private static boolean has(CandidatesResponse c, CandidateKind kind, String host, int port, CandidateSource source) {

@@ -1,13 +1,10 @@
 package dev.p2psuite.gateway;
 
-import static dev.p2psuite.gateway.HttpJson.CALL_DEADLINE_MS;
-
 import dev.p2psuite.proto.common.v1.ByteRange;
 import dev.p2psuite.proto.common.v1.ContentMetadata;
 import dev.p2psuite.proto.gateway.v1.ContentInfo;
 import dev.p2psuite.proto.gateway.v1.GetContentRequest;
 import dev.p2psuite.proto.gateway.v1.GetContentResponse;
-import dev.p2psuite.proto.gateway.v1.NodeApiGrpc;
 import dev.p2psuite.proto.gateway.v1.StatRequest;
 import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
@@ -24,7 +21,6 @@ import jakarta.ws.rs.core.StreamingOutput;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Iterator;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code GET /content/{id}}: the content's bytes for browsers, curl and download managers (one byte range per
@@ -48,10 +44,6 @@ public class ContentBytesResource {
         this.api = api;
     }
 
-    private NodeApiGrpc.NodeApiBlockingStub call() {
-        return api.blocking().withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS);
-    }
-
     /**
      * The content's bytes, downloaded from providers first if this node does not hold them (the response starts
      * once the first bytes are verified). One byte range per request (206); several ranges get the whole content.
@@ -70,7 +62,7 @@ public class ContentBytesResource {
     }
 
     private Response answer(String id, String rangeHeader, String ifRange, String ifNoneMatch, boolean withBody) {
-        ContentInfo content = call().stat(StatRequest.newBuilder().setContentId(id).build()).getContent();
+        ContentInfo content = api.call().stat(StatRequest.newBuilder().setContentId(id).build()).getContent();
         String etag = "\"" + content.getContentId() + "\"";
         if (ifNoneMatch != null && (ifNoneMatch.trim().equals("*") || ifNoneMatch.contains(etag))) {
             return Response.notModified().tag(content.getContentId()).header(HttpHeaders.CACHE_CONTROL, CACHE_CONTROL)

@@ -1,13 +1,10 @@
 package dev.p2psuite.gateway;
 
-import static dev.p2psuite.gateway.HttpJson.CALL_DEADLINE_MS;
-
 import com.google.protobuf.UnsafeByteOperations;
 import dev.p2psuite.proto.common.v1.ContentMetadata;
 import dev.p2psuite.proto.gateway.v1.DeleteContentRequest;
 import dev.p2psuite.proto.gateway.v1.FindProvidersRequest;
 import dev.p2psuite.proto.gateway.v1.ListContentRequest;
-import dev.p2psuite.proto.gateway.v1.NodeApiGrpc;
 import dev.p2psuite.proto.gateway.v1.PutContentRequest;
 import dev.p2psuite.proto.gateway.v1.PutContentResponse;
 import dev.p2psuite.proto.gateway.v1.PutContentStart;
@@ -34,7 +31,6 @@ import java.net.URI;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code /api/v1/content}: the JSON mirror of the NodeApi content calls (put, list, stat, delete, providers),
@@ -53,10 +49,6 @@ public class ContentResource {
 
     ContentResource(LocalNodeApi api) {
         this.api = api;
-    }
-
-    private NodeApiGrpc.NodeApiBlockingStub call() {
-        return api.blocking().withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS);
     }
 
     // ---- the JSON mirror ----------------------------------------------------------------------------------------
@@ -111,21 +103,21 @@ public class ContentResource {
         } catch (IllegalArgumentException e) {
             return HttpErrors.invalid(e.getMessage());
         }
-        return HttpJson.ok(call().listContent(request.build()));
+        return HttpJson.ok(api.call().listContent(request.build()));
     }
 
     /** {@code NodeApi/Stat}: size, pieces, metadata; the manifest too with {@code ?manifest=true}. */
     @GET
     @Path("{id}")
     public Response stat(@PathParam("id") String id, @QueryParam("manifest") boolean manifest) {
-        return HttpJson.ok(call().stat(StatRequest.newBuilder().setContentId(id).setIncludeManifest(manifest).build()));
+        return HttpJson.ok(api.call().stat(StatRequest.newBuilder().setContentId(id).setIncludeManifest(manifest).build()));
     }
 
     /** {@code NodeApi/DeleteContent}: forgets the content here and stops providing it. */
     @DELETE
     @Path("{id}")
     public Response delete(@PathParam("id") String id) {
-        return HttpJson.ok(call().deleteContent(DeleteContentRequest.newBuilder().setContentId(id).build()));
+        return HttpJson.ok(api.call().deleteContent(DeleteContentRequest.newBuilder().setContentId(id).build()));
     }
 
     /** {@code NodeApi/FindProviders}: nodes that announced the content in the DHT. */
@@ -138,7 +130,7 @@ public class ContentResource {
         } catch (IllegalArgumentException e) {
             return HttpErrors.invalid(e.getMessage());
         }
-        return HttpJson.ok(call().findProviders(request.build()));
+        return HttpJson.ok(api.call().findProviders(request.build()));
     }
 
     /**

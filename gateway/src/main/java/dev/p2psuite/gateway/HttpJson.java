@@ -15,9 +15,6 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
  */
 public final class HttpJson {
 
-    /** How long a JSON call may take: a Stat of a content not held here asks providers for its manifest. */
-    static final long CALL_DEADLINE_MS = 60_000;
-
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().alwaysPrintFieldsWithNoPresence()
             .omittingInsignificantWhitespace();
 

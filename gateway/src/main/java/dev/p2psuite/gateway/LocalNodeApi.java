@@ -12,6 +12,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The client API as the HTTP resources call it: the very {@link NodeApiGrpcService} that serves gRPC clients,
@@ -35,7 +36,15 @@ public class LocalNodeApi {
         channel = InProcessChannelBuilder.forName(name).build();
     }
 
-    /** For calls answered whole; the caller sets a deadline. */
+    /** How long a call answered whole may take: a Stat of a content not held here asks providers for its manifest. */
+    static final long CALL_DEADLINE_MS = 60_000;
+
+    /** For calls answered whole, with {@link #CALL_DEADLINE_MS}. */
+    NodeApiGrpc.NodeApiBlockingStub call() {
+        return blocking().withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** For streams; the caller sets a deadline if it wants one. */
     NodeApiGrpc.NodeApiBlockingStub blocking() {
         return NodeApiGrpc.newBlockingStub(channel);
     }

@@ -1,12 +1,9 @@
 package dev.p2psuite.gateway;
 
-import static dev.p2psuite.gateway.HttpJson.CALL_DEADLINE_MS;
-
 import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.WireLimits;
 import dev.p2psuite.proto.gateway.v1.DhtKey;
 import dev.p2psuite.proto.gateway.v1.GetValueRequest;
-import dev.p2psuite.proto.gateway.v1.NodeApiGrpc;
 import dev.p2psuite.proto.gateway.v1.NodeInfoRequest;
 import dev.p2psuite.proto.gateway.v1.PeersRequest;
 import dev.p2psuite.proto.gateway.v1.PutValueRequest;
@@ -23,7 +20,6 @@ import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.HexFormat;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The node and its DHT over HTTP ({@code /api/v1}): node info, peers, routing table, DHT values. Each answer is
@@ -40,15 +36,11 @@ public class NodeResource {
         this.api = api;
     }
 
-    private NodeApiGrpc.NodeApiBlockingStub call() {
-        return api.blocking().withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS);
-    }
-
     /** {@code NodeApi/NodeInfo}: identity, signed record, readiness of each service, DHT size. */
     @GET
     @Path("node")
     public Response node() {
-        return HttpJson.ok(call().nodeInfo(NodeInfoRequest.getDefaultInstance()));
+        return HttpJson.ok(api.call().nodeInfo(NodeInfoRequest.getDefaultInstance()));
     }
 
     /** {@code NodeApi/Peers}: recent contacts with their transfer counters and choke state. */
@@ -56,7 +48,7 @@ public class NodeResource {
     @Path("peers")
     public Response peers(@QueryParam("limit") String limit) {
         try {
-            return HttpJson.ok(call().peers(PeersRequest.newBuilder().setLimit(HttpErrors.uint("limit", limit)).build()));
+            return HttpJson.ok(api.call().peers(PeersRequest.newBuilder().setLimit(HttpErrors.uint("limit", limit)).build()));
         } catch (IllegalArgumentException e) {
             return HttpErrors.invalid(e.getMessage());
         }
@@ -66,7 +58,7 @@ public class NodeResource {
     @GET
     @Path("routing-table")
     public Response routingTable() {
-        return HttpJson.ok(call().routingTable(RoutingTableRequest.getDefaultInstance()));
+        return HttpJson.ok(api.call().routingTable(RoutingTableRequest.getDefaultInstance()));
     }
 
     /**
@@ -91,7 +83,7 @@ public class NodeResource {
         // A value is small (the DHT refuses more than its record limit with a precise message); one byte beyond
         // the largest gRPC message is enough to be refused without reading an endless body.
         byte[] value = body.readNBytes(WireLimits.MAX_MESSAGE_BYTES + 1);
-        return HttpJson.ok(call().putValue(request.setValue(ByteString.copyFrom(value)).build()));
+        return HttpJson.ok(api.call().putValue(request.setValue(ByteString.copyFrom(value)).build()));
     }
 
     /** {@code NodeApi/GetValue}: the newest value under the key ({@code value} in base64). */
@@ -104,7 +96,7 @@ public class NodeResource {
         } catch (IllegalArgumentException e) {
             return HttpErrors.invalid(e.getMessage());
         }
-        return HttpJson.ok(call().getValue(GetValueRequest.newBuilder().setKey(dhtKey).build()));
+        return HttpJson.ok(api.call().getValue(GetValueRequest.newBuilder().setKey(dhtKey).build()));
     }
 
     private static DhtKey dhtKey(String name, String key) {

@@ -10,7 +10,8 @@ import java.util.concurrent.Executor;
  * loop; a circuit touches two calls on two loops, so every action on an end is run through that end's executor:
  * inline when already on its thread, queued (in order) on its context otherwise. Outside Vert.x (plain grpc-java)
  * a serializing executor keeps the same one-at-a-time guarantee. Used by the gateway's relays of client calls to
- * the node's services and by the relay's circuits; their callbacks then need no locks.
+ * the node's services, by the relay's circuits and by storage-service's calls and downloads (their I/O on its own
+ * pool); their callbacks then need no locks.
  */
 public final class CallThread {
 
@@ -19,9 +20,17 @@ public final class CallThread {
 
     /** The current call's thread. */
     public static Executor current() {
+        return current(Runnable::run);
+    }
+
+    /**
+     * The current call's thread; outside Vert.x, a serializing executor whose tasks run on {@code pool} (so work
+     * handed to it never runs on the caller's thread; {@code Runnable::run}: on whichever thread submits).
+     */
+    public static Executor current(Executor pool) {
         Context context = Vertx.currentContext();
         if (context == null || !context.isEventLoopContext()) {
-            return new Serial();
+            return new Serial(pool);
         }
         Thread owner = Thread.currentThread();
         return task -> {
@@ -33,10 +42,19 @@ public final class CallThread {
         };
     }
 
-    /** Runs tasks one at a time in submission order, on whichever thread submits while none is running. */
+    /** Runs tasks one at a time in submission order, on {@code pool} (by default on whichever thread submits). */
     public static final class Serial implements Executor {
+        private final Executor pool;
         private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
         private boolean running;
+
+        public Serial() {
+            this(Runnable::run);
+        }
+
+        public Serial(Executor pool) {
+            this.pool = pool;
+        }
 
         @Override
         public void execute(Runnable task) {
@@ -47,6 +65,10 @@ public final class CallThread {
                 }
                 running = true;
             }
+            pool.execute(this::drain);
+        }
+
+        private void drain() {
             while (true) {
                 Runnable next;
                 synchronized (this) {

@@ -1,5 +1,6 @@
 package dev.p2psuite.storage;
 
+import dev.p2psuite.grpc.CallThread;
 import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.ByteStrings;
 import dev.p2psuite.identity.NodeId;
@@ -175,7 +176,7 @@ final class Download {
         this.io = io;
         this.timer = timer;
         this.random = random;
-        this.loop = new CallExecutor.Serial(io);
+        this.loop = new CallThread.Serial(io);
         this.onFinished = onFinished;
     }
 

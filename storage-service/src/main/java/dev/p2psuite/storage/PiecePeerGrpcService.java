@@ -1,5 +1,6 @@
 package dev.p2psuite.storage;
 
+import dev.p2psuite.grpc.CallThread;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.p2psuite.grpc.PeerMetadata;
@@ -119,7 +120,7 @@ public class PiecePeerGrpcService implements BindableService {
                 responses.onError(StorageStatus.exception(e));
                 return;
             }
-            FlowSender.start(call, CallExecutor.current(runtime.io()), runtime.io(), runtime.timer(),
+            FlowSender.start(call, CallThread.current(runtime.io()), runtime.io(), runtime.timer(),
                     new PieceSource(peer, id, indexes));
         }
 
@@ -177,7 +178,7 @@ public class PiecePeerGrpcService implements BindableService {
         @Override
         public void watchChoke(WatchChokeRequest request, StreamObserver<WatchChokeResponse> responses) {
             ServerCallStreamObserver<WatchChokeResponse> call = (ServerCallStreamObserver<WatchChokeResponse>) responses;
-            Executor callExecutor = CallExecutor.current(runtime.io());
+            Executor callExecutor = CallThread.current(runtime.io());
             NodeId peer;
             ContentId id;
             try {

@@ -1,5 +1,6 @@
 package dev.p2psuite.storage;
 
+import dev.p2psuite.grpc.CallThread;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
@@ -12,7 +13,7 @@ final class Replies {
     }
 
     static <R> void unary(StreamObserver<R> responses, Executor io, Callable<R> work) {
-        Executor call = CallExecutor.current(io);
+        Executor call = CallThread.current(io);
         try {
             io.execute(() -> {
                 R result;

@@ -1,5 +1,6 @@
 package dev.p2psuite.storage;
 
+import dev.p2psuite.grpc.CallThread;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.p2psuite.grpc.ByteStrings;
@@ -81,7 +82,7 @@ public class StorageInternalGrpcService implements BindableService {
             // client is held back by HTTP/2 flow control instead of this service buffering its content (at most
             // PUT_PREFETCH chunks wait here), while the next chunk is already parsed when the previous is hashed.
             call.disableAutoRequest();
-            Put put = new Put(call, CallExecutor.current(runtime.io()), new CallExecutor.Serial(runtime.io()));
+            Put put = new Put(call, CallThread.current(runtime.io()), new CallThread.Serial(runtime.io()));
             call.setOnCancelHandler(() -> put.serial.execute(put::cancelled));
             call.request(PUT_PREFETCH);
             return put;
@@ -90,12 +91,12 @@ public class StorageInternalGrpcService implements BindableService {
         private final class Put implements StreamObserver<PutContentRequest> {
             final ServerCallStreamObserver<PutContentResponse> call;
             final Executor callExecutor;
-            final CallExecutor.Serial serial;
+            final CallThread.Serial serial;
             // Touched only on serial.
             ContentStore.PutSession session;
             boolean done;
 
-            Put(ServerCallStreamObserver<PutContentResponse> call, Executor callExecutor, CallExecutor.Serial serial) {
+            Put(ServerCallStreamObserver<PutContentResponse> call, Executor callExecutor, CallThread.Serial serial) {
                 this.call = call;
                 this.callExecutor = callExecutor;
                 this.serial = serial;
@@ -218,7 +219,7 @@ public class StorageInternalGrpcService implements BindableService {
                 responses.onError(StorageStatus.exception(e));
                 return;
             }
-            FlowSender.start(call, CallExecutor.current(runtime.io()), runtime.io(), runtime.timer(),
+            FlowSender.start(call, CallThread.current(runtime.io()), runtime.io(), runtime.timer(),
                     new ReadSource(id, request));
         }
 
@@ -345,7 +346,7 @@ public class StorageInternalGrpcService implements BindableService {
         @Override
         public void fetch(FetchRequest request, StreamObserver<FetchResponse> responses) {
             runtime.fetches().fetch(request, (ServerCallStreamObserver<FetchResponse>) responses,
-                    CallExecutor.current(runtime.io()));
+                    CallThread.current(runtime.io()));
         }
 
         @Override

@@ -2,12 +2,14 @@ package dev.p2psuite.storage;
 
 import dev.p2psuite.storage.store.InfinispanPieceStore;
 import dev.p2psuite.storage.store.PieceStore;
+import dev.p2psuite.storage.store.RemotePieceStore;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
+import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
@@ -39,11 +41,13 @@ public class PieceStoreProducer {
                 cluster = new InfinispanPieceStore.Cluster(c.name(), "storage-" + c.bindAddress() + "-" + c.bindPort(),
                         c.bindAddress(), c.bindPort(), c.initialHosts(), replicated, c.numOwners());
             }
-            case REMOTE -> throw new IllegalStateException("p2p.storage.mode=remote (a remote Infinispan over Hot Rod)"
-                    + " is not implemented in this build: it needs an Infinispan server, which is not available to"
-                    + " build or test against here. Use p2p.storage.mode=embedded (default) or clustered.");
+            case REMOTE -> {
+                PieceStore store = RemotePieceStore.open(s.remote().servers().orElse(List.of()));
+                LOG.infof("piece store: %s", store.describe());
+                return store;
+            }
         }
-        InfinispanPieceStore store = InfinispanPieceStore.open(new InfinispanPieceStore.Options(location,
+        PieceStore store = InfinispanPieceStore.open(new InfinispanPieceStore.Options(location,
                 s.memoryPieces(), s.memoryManifests(), cluster));
         LOG.infof("piece store: %s", store.describe());
         return store;

@@ -41,14 +41,14 @@ public interface StorageConfig {
          */
         CLUSTERED,
         /**
-         * A remote Infinispan server over Hot Rod. Not implemented: no Infinispan server can run here to test it,
-         * so the service refuses to start in this mode rather than pretend.
+         * A remote Infinispan server (or cluster) over Hot Rod holds the caches; the server's operator defines them
+         * and their persistence. The service keeps nothing on local disk.
          */
         REMOTE
     }
 
     interface Storage {
-        /** {@code embedded} (default), {@code clustered} or {@code remote} (not implemented: fails at startup). */
+        /** {@code embedded} (default), {@code clustered} or {@code remote}. */
         @WithDefault("embedded")
         Mode mode();
 
@@ -126,9 +126,9 @@ public interface StorageConfig {
         int numOwners();
     }
 
-    /** {@code p2p.storage.mode=remote} (not implemented; kept so the intended keys are documented). */
+    /** {@code p2p.storage.mode=remote}: the Hot Rod servers holding caches {@code pieces} and {@code manifests}. */
     interface Remote {
-        /** Hot Rod servers, {@code host:port} comma separated. */
+        /** Hot Rod servers, {@code host:port} comma separated (required in remote mode). */
         Optional<List<String>> servers();
     }
 

@@ -14,7 +14,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The store modes as configured: embedded by default, remote refused at startup with a clear message. */
+/**
+ * The store modes as configured: embedded by default; remote mode without a usable server list or with no server
+ * to reach stops the service at startup with a message saying what to set (system-tests' RemoteStoreTest runs it
+ * against a real Hot Rod server).
+ */
 class StoreModeTest {
 
     @TempDir
@@ -41,12 +45,32 @@ class StoreModeTest {
     }
 
     @Test
-    void remoteModeIsRefusedAtStartupWithAClearMessage() {
+    void remoteModeWithoutServersIsRefusedAtStartupNamingTheSetting() {
         Map<String, String> p = new HashMap<>(Map.of("p2p.data-dir", dir.toString(), "p2p.storage.mode", "remote"));
         assertThatThrownBy(() -> new PieceStoreProducer().pieceStore(config(p)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("p2p.storage.remote.servers");
+    }
+
+    @Test
+    void remoteModeWithAMalformedServerIsRefusedAtStartup() {
+        Map<String, String> p = new HashMap<>(Map.of("p2p.data-dir", dir.toString(), "p2p.storage.mode", "remote",
+                "p2p.storage.remote.servers", "127.0.0.1"));
+        assertThatThrownBy(() -> new PieceStoreProducer().pieceStore(config(p)))
+                .hasMessageContaining("'127.0.0.1' must look like host:port");
+    }
+
+    @Test
+    void remoteModeWithNoServerListeningFailsAtStartupNamingTheServers() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort(); // closed again: nothing listens there
+        }
+        Map<String, String> p = new HashMap<>(Map.of("p2p.data-dir", dir.toString(), "p2p.storage.mode", "remote",
+                "p2p.storage.remote.servers", "127.0.0.1:" + port));
+        assertThatThrownBy(() -> new PieceStoreProducer().pieceStore(config(p)))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("p2p.storage.mode=remote")
-                .hasMessageContaining("not implemented");
+                .hasMessageContaining("cannot reach the Hot Rod server(s) 127.0.0.1:" + port);
     }
 
     @Test

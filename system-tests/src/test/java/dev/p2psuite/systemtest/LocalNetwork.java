@@ -23,13 +23,20 @@ final class LocalNetwork implements AutoCloseable {
     final int basePort;
     final Path repo;
     final Path runDir;
+    private final Map<String, String> environment;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
     LocalNetwork(int nodes, int basePort) {
+        this(nodes, basePort, "p2p-run", Map.of());
+    }
+
+    /** A network in {@code target/<runDirName>} whose services also get {@code environment} (their settings). */
+    LocalNetwork(int nodes, int basePort, String runDirName, Map<String, String> environment) {
         this.nodes = nodes;
         this.basePort = basePort;
         this.repo = Path.of("..").toAbsolutePath().normalize();
-        this.runDir = Path.of("target", "p2p-run").toAbsolutePath();
+        this.runDir = Path.of("target", runDirName).toAbsolutePath();
+        this.environment = Map.copyOf(environment);
     }
 
     /** gRPC port of a node's service, as {@code ./p2p} lays them out. */
@@ -52,6 +59,7 @@ final class LocalNetwork implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(repo.resolve("p2p").toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(repo.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(environment);
         pb.environment().put("P2P_RUN_DIR", runDir.toString());
         pb.environment().put("P2P_BASE_PORT", Integer.toString(basePort));
         Process process = pb.start();

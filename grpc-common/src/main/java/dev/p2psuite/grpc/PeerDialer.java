@@ -222,6 +222,9 @@ public final class PeerDialer implements AutoCloseable {
         if (kept[0] != null) {
             kept[0].close();
         }
+        if (checks.isShutdown()) {
+            return; // the dialer was closed under the exchange: not a failed punch
+        }
         synchronized (upgrades) {
             upgrades.onFailed(id);
         }

@@ -1,5 +1,6 @@
 package dev.p2psuite.dht;
 
+import dev.p2psuite.grpc.HolePunchConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
@@ -20,6 +21,9 @@ public interface DhtConfig {
     Path dataDir();
 
     Dht dht();
+
+    /** {@code p2p.hole-punch.*}: upgrading relayed routes to hole-punched ones (shared with storage-service). */
+    HolePunchConfig holePunch();
 
     interface Dht {
         /** Gateways ({@code host:port}) of nodes to join the network through; none for the first node. */

@@ -10,6 +10,7 @@ import dev.p2psuite.dht.core.ValueRecord;
 import dev.p2psuite.grpc.PeerRecords;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.proto.dht.v1.Bucket;
+import dev.p2psuite.proto.dht.v1.ContactRoute;
 import dev.p2psuite.proto.dht.v1.ClosestNodesRequest;
 import dev.p2psuite.proto.dht.v1.ClosestNodesResponse;
 import dev.p2psuite.proto.dht.v1.DhtInternalGrpc;
@@ -143,6 +144,12 @@ public class DhtInternalGrpcService implements BindableService {
                                 size += b.contacts().size();
                                 table.addBuckets(bucket);
                             }
+                            runtime.routeKinds().forEach((id, kind) -> table.putRoutes(id.toHex(),
+                                    switch (kind) {
+                                        case DIRECT -> ContactRoute.CONTACT_ROUTE_DIRECT;
+                                        case HOLE_PUNCHED -> ContactRoute.CONTACT_ROUTE_HOLE_PUNCHED;
+                                        case RELAYED -> ContactRoute.CONTACT_ROUTE_RELAYED;
+                                    }));
                             return table.setSize(size).build();
                         }));
             }

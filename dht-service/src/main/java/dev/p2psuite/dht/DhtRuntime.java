@@ -15,7 +15,10 @@ import dev.p2psuite.identity.PeerRecordBook;
 import dev.p2psuite.identity.SignedPeerRecord;
 import dev.p2psuite.proto.gateway.v1.GatewayInternalGrpc;
 import dev.p2psuite.proto.gateway.v1.SelfRecordRequest;
+import dev.p2psuite.grpc.PeerDialer;
+import dev.p2psuite.grpc.PeerDialerMetrics;
 import io.grpc.CallOptions;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.quarkus.runtime.ShutdownEvent;
@@ -72,8 +75,9 @@ public class DhtRuntime implements RunningDht {
     private volatile GrpcPeerRpc rpc;
     private volatile DhtNode node;
 
-    DhtRuntime(DhtConfig config) {
+    DhtRuntime(DhtConfig config, MeterRegistry registry) {
         this.config = config;
+        PeerDialerMetrics.register(registry, this, runtime -> runtime.rpc == null ? null : runtime.rpc.dialer());
         this.key = NodeKeyStore.loadOrCreate(config.dataDir(), random);
         this.gateway = GrpcChannels.open(config.dht().gatewayAddress());
         this.stateFile = new DhtStateFile(config.dataDir());
@@ -113,6 +117,12 @@ public class DhtRuntime implements RunningDht {
     @Override
     public PeerRecordBook peers() {
         return peers;
+    }
+
+    @Override
+    public java.util.Map<dev.p2psuite.identity.NodeId, PeerDialer.RouteKind> routeKinds() {
+        GrpcPeerRpc r = rpc;
+        return r == null ? java.util.Map.of() : r.dialer().routeKinds();
     }
 
     /** Why the node is not running yet, for readiness. */
@@ -184,7 +194,8 @@ public class DhtRuntime implements RunningDht {
                 .standalone(dht.standalone())
                 .minReadyContacts(dht.minReadyContacts())
                 .build();
-        rpc = new GrpcPeerRpc(key, () -> selfRecord, peers, InstantSource.system(), random, dht.requestTimeout());
+        rpc = new GrpcPeerRpc(key, () -> selfRecord, peers, InstantSource.system(), random, dht.requestTimeout(),
+                config.holePunch().settings());
         DhtNode created = new DhtNode(Contact.of(record), key, settings, rpc, Scheduler.of(thread), thread,
                 InstantSource.system(), RandomGenerator.of("L64X128MixRandom"));
         // Restore, then start: both run on the core's thread, which is this one, so nothing here may block.

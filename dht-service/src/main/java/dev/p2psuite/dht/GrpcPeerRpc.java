@@ -24,6 +24,7 @@ import dev.p2psuite.proto.dht.v1.GetProvidersRequest;
 import dev.p2psuite.proto.dht.v1.PingRequest;
 import dev.p2psuite.proto.dht.v1.StoreRequest;
 import dev.p2psuite.grpc.PeerDialer;
+import dev.p2psuite.relay.core.DirectUpgradePolicy;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -70,13 +71,24 @@ public final class GrpcPeerRpc implements PeerRpc, AutoCloseable {
 
     public GrpcPeerRpc(NodeKey key, Supplier<SignedPeerRecord> self, PeerRecordBook book, InstantSource clock,
                        SecureRandom random, Duration callTimeout) {
+        this(key, self, book, clock, random, callTimeout, DirectUpgradePolicy.Settings.defaults());
+    }
+
+    /** @param upgrades when routes found only through a relay are upgraded by hole punching */
+    public GrpcPeerRpc(NodeKey key, Supplier<SignedPeerRecord> self, PeerRecordBook book, InstantSource clock,
+                       SecureRandom random, Duration callTimeout, DirectUpgradePolicy.Settings upgrades) {
         this.key = key;
         this.self = self;
         this.book = book;
         this.clock = clock;
         this.random = random;
         this.callTimeoutMs = callTimeout.toMillis();
-        this.dialer = new PeerDialer(key, self, random);
+        this.dialer = new PeerDialer(key, self, random, upgrades);
+    }
+
+    /** How peers whose record lists a relay are reached (routes, upgrades by hole punching). */
+    PeerDialer dialer() {
+        return dialer;
     }
 
     /** One remote gateway: its channel and the session proving who we are to it. */

@@ -1,7 +1,10 @@
 package dev.p2psuite.dht;
 
 import dev.p2psuite.dht.core.DhtNode;
+import dev.p2psuite.grpc.PeerDialer;
+import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.identity.PeerRecordBook;
+import java.util.Map;
 
 /** What the gRPC handlers need of a running DHT; {@link DhtRuntime} in the service, a plain holder in benchmarks. */
 public interface RunningDht {
@@ -11,4 +14,9 @@ public interface RunningDht {
 
     /** Verified peer records, newest per node, for checking records that arrive in requests. */
     PeerRecordBook peers();
+
+    /** How contacts dialled through {@code PeerDialer} (their record lists a relay) are reached now. */
+    default Map<NodeId, PeerDialer.RouteKind> routeKinds() {
+        return Map.of();
+    }
 }

@@ -148,7 +148,7 @@ public class NodeApiGrpcService implements NodeApiGrpc.AsyncService, io.grpc.Bin
                     if (now - c.getLastSeenUnixMs() <= PEER_RECENT_MS) {
                         String id = HexFormat.of().formatHex(c.getRecord().getRecord().getNodeId().toByteArray());
                         peers.put(id, PeerInfo.newBuilder().setNodeId(id).setRecord(c.getRecord())
-                                .setPath(ConnectionPath.CONNECTION_PATH_DIRECT).setLastSeenUnixMs(c.getLastSeenUnixMs()));
+                                .setPath(path(t, id)).setLastSeenUnixMs(c.getLastSeenUnixMs()));
                     }
                 }
             }
@@ -254,14 +254,23 @@ public class NodeApiGrpcService implements NodeApiGrpc.AsyncService, io.grpc.Bin
                                 .setReplacementCount(b.getReplacementCount())
                                 .setLastRefreshedUnixMs(b.getLastRefreshedUnixMs());
                         for (dev.p2psuite.proto.common.v1.Contact c : b.getContactsList()) {
-                            bucket.addContacts(PeerInfo.newBuilder()
-                                    .setNodeId(HexFormat.of().formatHex(c.getRecord().getRecord().getNodeId().toByteArray()))
+                            String id = HexFormat.of().formatHex(c.getRecord().getRecord().getNodeId().toByteArray());
+                            bucket.addContacts(PeerInfo.newBuilder().setNodeId(id).setPath(path(table, id))
                                     .setRecord(c.getRecord()).setLastSeenUnixMs(c.getLastSeenUnixMs()));
                         }
                         out.addBuckets(bucket);
                     }
                     return out.build();
                 });
+    }
+
+    /** How dht-service reaches contact {@code id}: its dialer's route, else direct (dialled at its endpoint). */
+    private static ConnectionPath path(dev.p2psuite.proto.dht.v1.RoutingTableResponse table, String id) {
+        return switch (table.getRoutesOrDefault(id, dev.p2psuite.proto.dht.v1.ContactRoute.CONTACT_ROUTE_DIRECT)) {
+            case CONTACT_ROUTE_HOLE_PUNCHED -> ConnectionPath.CONNECTION_PATH_HOLE_PUNCHED;
+            case CONTACT_ROUTE_RELAYED -> ConnectionPath.CONNECTION_PATH_RELAYED;
+            default -> ConnectionPath.CONNECTION_PATH_DIRECT;
+        };
     }
 
     /** The key a client means, or null after answering INVALID_ARGUMENT with what is wrong with it. */

@@ -18,6 +18,21 @@ public final class GrpcChannels {
      * a channel per call costs a connection each time (STACK.md: +0.6 ms and sockets in TIME_WAIT).
      */
     public static ManagedChannel open(String hostPort) {
+        return builder(hostPort).build();
+    }
+
+    /**
+     * A channel that never goes idle (grpc-java would close an idle transport after 30 min): for a connection that
+     * cannot be made again by dialling, like a hole-punched one behind a loopback bridge ({@link PunchedChannel}).
+     */
+    public static ManagedChannel openNeverIdle(String hostPort) {
+        return builder(hostPort).idleTimeout(NEVER_IDLE_DAYS, TimeUnit.DAYS).build();
+    }
+
+    /** grpc-java: an idle timeout above 30 days disables idle mode. */
+    private static final long NEVER_IDLE_DAYS = 31;
+
+    private static NettyChannelBuilder builder(String hostPort) {
         HostPort address = HostPort.parse(hostPort);
         return NettyChannelBuilder.forAddress(address.host(), address.port())
                 .usePlaintext()
@@ -26,8 +41,7 @@ public final class GrpcChannels {
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 // No transparent retries: a forwarded call must not be sent twice, and retry buffering keeps
                 // isReady() false until the call completes, which would stall flow-controlled forwarding.
-                .disableRetry()
-                .build();
+                .disableRetry();
     }
 
     /** Shuts a channel down, waiting briefly for calls in flight. */

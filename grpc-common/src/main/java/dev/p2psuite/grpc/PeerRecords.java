@@ -25,19 +25,34 @@ public final class PeerRecords {
                 .setPublicKey(ByteString.copyFrom(r.publicKey()))
                 .setSeq(r.seq());
         for (Candidate c : r.candidates()) {
-            dev.p2psuite.proto.common.v1.Candidate.Builder candidate = dev.p2psuite.proto.common.v1.Candidate.newBuilder()
-                    .setKindValue(c.kind().code())
-                    .setHost(c.host())
-                    .setPort(c.port());
-            if (c.relay() != null) {
-                candidate.setRelayNodeId(ByteString.copyFrom(c.relay().bytes()));
-            }
-            record.addCandidates(candidate);
+            record.addCandidates(toProto(c));
         }
         return dev.p2psuite.proto.common.v1.SignedPeerRecord.newBuilder()
                 .setRecord(record)
                 .setSignature(ByteString.copyFrom(signed.signature()))
                 .build();
+    }
+
+    public static dev.p2psuite.proto.common.v1.Candidate toProto(Candidate c) {
+        dev.p2psuite.proto.common.v1.Candidate.Builder candidate = dev.p2psuite.proto.common.v1.Candidate.newBuilder()
+                .setKindValue(c.kind().code())
+                .setHost(c.host())
+                .setPort(c.port());
+        if (c.relay() != null) {
+            candidate.setRelayNodeId(ByteString.copyFrom(c.relay().bytes()));
+        }
+        return candidate.build();
+    }
+
+    /** The record's direct (host and server-reflexive) candidates in its order, at most {@code max}. */
+    public static List<Candidate> directCandidates(SignedPeerRecord record, int max) {
+        List<Candidate> out = new ArrayList<>();
+        for (Candidate c : record.record().candidates()) {
+            if (c.kind() != Candidate.Kind.RELAYED && out.size() < max) {
+                out.add(c);
+            }
+        }
+        return out;
     }
 
     /**

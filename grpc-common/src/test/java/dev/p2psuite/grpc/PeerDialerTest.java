@@ -47,6 +47,10 @@ class PeerDialerTest {
             PeerDialer.Route route = dialer.route(record).get(10, TimeUnit.SECONDS);
             assertThat(route.via()).isEqualTo(open);
             assertThat(route.relayed()).isFalse();
+            assertThat(route.kind()).isEqualTo(PeerDialer.RouteKind.DIRECT);
+            assertThat(dialer.routeKinds()).containsEntry(peer.nodeId(), PeerDialer.RouteKind.DIRECT);
+            assertThat(dialer.upgradeStats()).as("nothing to upgrade on a direct route")
+                    .isEqualTo(new PeerDialer.UpgradeStats(0, 0, 0, 0));
             assertThat(dialer.route(record)).as("remembered").isCompletedWithValue(route);
             dialer.forget(peer.nodeId());
             assertThat(dialer.route(record).get(10, TimeUnit.SECONDS).via()).isEqualTo(open);

@@ -1,6 +1,8 @@
 package dev.p2psuite.relay;
 
 import dev.p2psuite.grpc.CallThread;
+import dev.p2psuite.grpc.PeerRecords;
+import dev.p2psuite.grpc.PunchPort;
 import dev.p2psuite.identity.Candidate;
 import dev.p2psuite.proto.relay.v1.HolePunchConnect;
 import dev.p2psuite.proto.relay.v1.HolePunchRequest;
@@ -90,7 +92,7 @@ final class HolePunchCall implements StreamObserver<HolePunchRequest> {
                 }
                 core.onConnect(theirs);
                 carry = frame.getConnect().getCarryPeerRpcs();
-                List<Candidate> direct = SelfRecordSource.directCandidates(relay.self().require(),
+                List<Candidate> direct = PeerRecords.directCandidates(relay.self().require(),
                         HolePunchResponder.MAX_CANDIDATES);
                 closePunchPort();
                 if (carry) {
@@ -104,7 +106,7 @@ final class HolePunchCall implements StreamObserver<HolePunchRequest> {
                 }
                 HolePunchConnect.Builder ours = HolePunchConnect.newBuilder();
                 for (Candidate c : direct) {
-                    ours.addCandidates(RelayServices.toProto(c));
+                    ours.addCandidates(PeerRecords.toProto(c));
                 }
                 out.onNext(HolePunchResponse.newBuilder().setConnect(ours).build());
             }
@@ -195,7 +197,7 @@ final class HolePunchCall implements StreamObserver<HolePunchRequest> {
             relay.table().recordHolePunch(success);
             HolePunchResult.Builder result = HolePunchResult.newBuilder().setSuccess(success).setAttempt(attempt);
             if (success) {
-                result.setConnectedTo(RelayServices.toProto(winner));
+                result.setConnectedTo(PeerRecords.toProto(winner));
             }
             out.onNext(HolePunchResponse.newBuilder().setResult(result).build());
             try {

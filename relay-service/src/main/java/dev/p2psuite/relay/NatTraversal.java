@@ -4,6 +4,7 @@ import dev.p2psuite.grpc.CircuitSocket;
 import dev.p2psuite.grpc.GrpcChannels;
 import dev.p2psuite.grpc.HostPort;
 import dev.p2psuite.grpc.PeerHandshake;
+import dev.p2psuite.grpc.PeerRecords;
 import dev.p2psuite.identity.Candidate;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.identity.NodeKey;
@@ -226,7 +227,7 @@ public class NatTraversal {
             return;
         }
         DialBackRequest.Builder request = DialBackRequest.newBuilder();
-        direct.forEach(c -> request.addCandidates(RelayServices.toProto(c)));
+        direct.forEach(c -> request.addCandidates(PeerRecords.toProto(c)));
         try {
             var answer = relay.stub().withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                     .dialBack(request.build());

@@ -2,6 +2,7 @@ package dev.p2psuite.relay;
 
 import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.HostPort;
+import dev.p2psuite.grpc.PeerRecords;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.grpc.PeerMetadata;
 import dev.p2psuite.identity.Candidate;
@@ -354,7 +355,7 @@ final class RelayServices {
                     .setRecordSeq(record.map(r -> r.seq()).orElse(0L));
             for (CandidateBook.Entry e : s.candidates()) {
                 out.addCandidates(GatheredCandidate.newBuilder()
-                        .setCandidate(toProto(e.candidate()))
+                        .setCandidate(PeerRecords.toProto(e.candidate()))
                         .setPriority((int) e.priority())
                         .setSource(CandidateSource.forNumber(e.source().ordinal() + 1))
                         .setReportedBy(e.reportedBy())
@@ -371,7 +372,7 @@ final class RelayServices {
             for (NatTraversal.Held h : nat.snapshot().held()) {
                 HeldReservation.Builder b = HeldReservation.newBuilder()
                         .setRelayNodeId(ByteString.copyFrom(h.relay().bytes()))
-                        .setRelayedCandidate(toProto(h.relayed()))
+                        .setRelayedCandidate(PeerRecords.toProto(h.relayed()))
                         .setListening(h.listening())
                         .setActiveCircuits(h.activeCircuits());
                 if (h.expiresAt() != null) {
@@ -420,15 +421,5 @@ final class RelayServices {
             stun.boundAddress().ifPresent(a -> info.setUdpPort(a.getPort()).addBoundAddresses(StunServer.format(a)));
             return info.build();
         }
-    }
-
-    /** A core candidate as the wire's. */
-    static dev.p2psuite.proto.common.v1.Candidate toProto(Candidate c) {
-        dev.p2psuite.proto.common.v1.Candidate.Builder b = dev.p2psuite.proto.common.v1.Candidate.newBuilder()
-                .setKindValue(c.kind().code()).setHost(c.host()).setPort(c.port());
-        if (c.relay() != null) {
-            b.setRelayNodeId(ByteString.copyFrom(c.relay().bytes()));
-        }
-        return b.build();
     }
 }

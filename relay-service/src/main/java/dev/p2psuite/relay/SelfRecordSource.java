@@ -108,17 +108,6 @@ public class SelfRecordSource {
         return Optional.ofNullable(fallback);
     }
 
-    /** The record's direct candidates (host and server-reflexive), at most {@code max}. */
-    static List<Candidate> directCandidates(SignedPeerRecord record, int max) {
-        List<Candidate> out = new ArrayList<>();
-        for (Candidate c : record.record().candidates()) {
-            if (c.kind() != Candidate.Kind.RELAYED && out.size() < max) {
-                out.add(c);
-            }
-        }
-        return out;
-    }
-
     private void poll() {
         GrpcFutures.unary(gateway, GatewayInternalGrpc.getSelfRecordMethod(),
                         CallOptions.DEFAULT.withDeadlineAfter(2, TimeUnit.SECONDS), SelfRecordRequest.getDefaultInstance())

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.p2psuite.grpc.GrpcChannels;
 import dev.p2psuite.grpc.PeerHandshake;
+import dev.p2psuite.grpc.PunchPort;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.proto.common.v1.CandidateKind;
 import dev.p2psuite.proto.relay.v1.DialBackOutcome;

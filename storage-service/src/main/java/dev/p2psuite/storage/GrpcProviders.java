@@ -2,6 +2,7 @@ package dev.p2psuite.storage;
 
 import dev.p2psuite.grpc.GrpcChannels;
 import dev.p2psuite.grpc.PeerDialer;
+import dev.p2psuite.relay.core.DirectUpgradePolicy;
 import dev.p2psuite.grpc.GrpcFutures;
 import dev.p2psuite.grpc.HostPort;
 import dev.p2psuite.grpc.PeerHandshake;
@@ -58,7 +59,8 @@ final class GrpcProviders implements Provider.Connector {
     private record Self(NodeKey key, SignedPeerRecord record, Instant fetchedAt) {
     }
 
-    private record Session(GrpcProvider provider, Instant expiresAt) {
+    /** {@code route}: the dialer's channel the session was made on (null for a direct address). */
+    private record Session(GrpcProvider provider, Instant expiresAt, Channel route) {
     }
 
     private final Path dataDir;
@@ -71,11 +73,18 @@ final class GrpcProviders implements Provider.Connector {
     private volatile Self self;
     private volatile ManagedChannel gateway;
     private volatile PeerDialer dialer;
+    private final DirectUpgradePolicy.Settings upgrades;
 
-    GrpcProviders(Path dataDir, String gatewayAddress, Duration requestTimeout) {
+    GrpcProviders(Path dataDir, String gatewayAddress, Duration requestTimeout, DirectUpgradePolicy.Settings upgrades) {
         this.dataDir = dataDir;
         this.gatewayAddress = gatewayAddress;
         this.requestTimeout = requestTimeout;
+        this.upgrades = upgrades;
+    }
+
+    /** The dialer of providers whose record lists a relay, once one was needed; else null (metrics). */
+    PeerDialer currentDialer() {
+        return dialer;
     }
 
     @Override
@@ -87,17 +96,21 @@ final class GrpcProviders implements Provider.Connector {
     @Override
     public CompletableFuture<Provider> connect(SignedPeerRecord record) {
         Session s = sessions.get(record.nodeId());
-        if (s != null && Instant.now().isBefore(s.expiresAt().minus(SESSION_MARGIN))) {
+        boolean fresh = s != null && Instant.now().isBefore(s.expiresAt().minus(SESSION_MARGIN));
+        if (fresh && s.route() == null) {
             return CompletableFuture.completedFuture(s.provider());
         }
         if (PeerDialer.hasRelayed(record)) {
-            // ICE-style: direct candidates checked in parallel, else a circuit through one of its relays.
-            return identity().thenCompose(me -> dialer(me).route(record).thenCompose(route ->
-                    PeerHandshake.authenticateAsync(route.channel(), me.key(), me.record(), record.nodeId(), random)
+            // ICE-style: direct candidates checked in parallel, else a circuit through one of its relays. The session
+            // is kept while the dialer's route stays the same; when the route changes (a relayed one upgraded to a
+            // hole-punched connection, or back) the next pieces go the new way (in-flight ones finish on the old).
+            return identity().thenCompose(me -> dialer(me).route(record).thenCompose(route -> fresh
+                    && s.route() == route.channel() ? CompletableFuture.completedFuture(s.provider())
+                    : PeerHandshake.authenticateAsync(route.channel(), me.key(), me.record(), record.nodeId(), random)
                             .<Provider>thenApply(session -> {
                                 GrpcProvider p = new GrpcProvider(record.nodeId(), session.attachTo(route.channel()),
                                         requestTimeout);
-                                sessions.put(record.nodeId(), new Session(p, session.expiresAt()));
+                                sessions.put(record.nodeId(), new Session(p, session.expiresAt(), route.channel()));
                                 return p;
                             }))
                     .whenComplete((p, e) -> {
@@ -135,7 +148,7 @@ final class GrpcProviders implements Provider.Connector {
         return PeerHandshake.authenticateAsync(channel, me.key(), me.record(), record.nodeId(), random)
                 .<Provider>thenApply(session -> {
                     GrpcProvider p = new GrpcProvider(record.nodeId(), session.attachTo(channel), requestTimeout);
-                    sessions.put(record.nodeId(), new Session(p, session.expiresAt()));
+                    sessions.put(record.nodeId(), new Session(p, session.expiresAt(), null));
                     return p;
                 })
                 .exceptionallyCompose(e -> {
@@ -154,7 +167,7 @@ final class GrpcProviders implements Provider.Connector {
         if (d == null) {
             synchronized (this) {
                 if (dialer == null) {
-                    dialer = new PeerDialer(me.key(), () -> self.record(), random);
+                    dialer = new PeerDialer(me.key(), () -> self.record(), random, upgrades);
                 }
                 d = dialer;
             }

@@ -1,5 +1,6 @@
 package dev.p2psuite.storage;
 
+import dev.p2psuite.grpc.HolePunchConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
@@ -46,6 +47,9 @@ public interface StorageConfig {
          */
         REMOTE
     }
+
+    /** {@code p2p.hole-punch.*}: upgrading relayed routes to hole-punched ones (shared with dht-service). */
+    HolePunchConfig holePunch();
 
     interface Storage {
         /** {@code embedded} (default), {@code clustered} or {@code remote}. */

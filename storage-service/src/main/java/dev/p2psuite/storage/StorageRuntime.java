@@ -1,7 +1,9 @@
 package dev.p2psuite.storage;
 
+import dev.p2psuite.grpc.PeerDialerMetrics;
 import dev.p2psuite.storage.core.Choker;
 import dev.p2psuite.storage.store.PieceStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -30,7 +32,7 @@ public class StorageRuntime {
     private final Exchange exchange;
     private final Fetches fetches;
 
-    public StorageRuntime(StorageConfig config, PieceStore store) {
+    public StorageRuntime(StorageConfig config, PieceStore store, MeterRegistry registry) {
         this.config = config;
         this.store = store;
         StorageConfig.Storage s = config.storage();
@@ -58,8 +60,11 @@ public class StorageRuntime {
                 x.banAfterBadPieces(), clock, new SplittableRandom(), timer, x.tickInterval(),
                 () -> holder[0] != null && holder[0].anyRunning());
         StorageConfig.Fetch f = s.fetch();
+        GrpcProviders providers = new GrpcProviders(config.dataDir(), f.gatewayAddress(), f.requestTimeout(),
+                config.holePunch().settings());
+        PeerDialerMetrics.register(registry, providers, GrpcProviders::currentDialer);
         this.fetches = new Fetches(contents, exchange,
-                new GrpcProviders(config.dataDir(), f.gatewayAddress(), f.requestTimeout()), Download.Settings.of(f),
+                providers, Download.Settings.of(f),
                 io, timer);
         holder[0] = fetches;
         contents.addListener(exchange);

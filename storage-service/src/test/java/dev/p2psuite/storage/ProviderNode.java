@@ -64,7 +64,7 @@ public class ProviderNode implements QuarkusTestResourceLifecycleManager {
                             "p2p.storage.exchange.tick-interval", "200ms"), "provider-node", 500))
                     .build()
                     .getConfigMapping(StorageConfig.class);
-            provider = new StorageRuntime(config, new MemoryPieceStore());
+            provider = new StorageRuntime(config, new MemoryPieceStore(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
 
             // Bind first to learn the port, which goes into the provider's signed record.
             int port;

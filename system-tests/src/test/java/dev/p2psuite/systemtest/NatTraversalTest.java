@@ -300,6 +300,103 @@ class NatTraversalTest {
     }
 
     /**
+     * Issue 5 item 4 (libp2p DCUtR): B reaches A only through P's relay at first; its dht-service and its
+     * storage-service each upgrade that route in the background to a hole-punched connection, and their traffic to A
+     * moves to it. Proved by what P's relay carries (a 2 MiB fetch B ← A after the upgrade adds far less than 2 MiB
+     * to P's relayed bytes), by A's host holding an established TCP connection with NAT 2's public address (only a
+     * punch can make one: NAT 2 drops unsolicited inbound), and by the dialers' metrics.
+     */
+    @Test
+    @Order(11)
+    void trafficBetweenTwoNattedNodesMovesFromTheRelayToAHolePunchedConnection() throws Exception {
+        String a = java.util.HexFormat.of().formatHex(awaitPunchable(A, "198.18.0.1"));
+        awaitPunchable(B, "198.18.0.2");
+        // A DHT RPC B -> A (A is among the k closest of every key in a 4-node network): B's dht-service reaches A
+        // through the relay first (maybe already while joining) and upgrades it.
+        long dhtStart = System.nanoTime();
+        await("B's dht-service reaching A over a hole-punched connection", () -> {
+            NodeApiGrpc.newBlockingStub(channel(B, 7000)).withDeadlineAfter(20, TimeUnit.SECONDS).putValue(
+                    PutValueRequest.newBuilder().setKey(DhtKey.newBuilder().setName("upgrade-test"))
+                            .setValue(ByteString.copyFromUtf8("from B")).build());
+            return metrics(B, 7006);
+        }, m -> metric(m, "p2p_peer_routes{kind=\"hole_punched\"}") >= 1);
+        System.out.printf("nat: B's DHT traffic to A on a punched connection %.1f s into this test; %s%n",
+                (System.nanoTime() - dhtStart) / 1e9, upgradeLog(B, "dht-service"));
+        // B's routing table (NodeApi) says how B's dht-service reaches A now.
+        assertThat(NodeApiGrpc.newBlockingStub(channel(B, 7000)).routingTable(
+                        dev.p2psuite.proto.gateway.v1.RoutingTableRequest.getDefaultInstance()).getBucketsList().stream()
+                .flatMap(bucket -> bucket.getContactsList().stream()).filter(c -> c.getNodeId().equals(a)))
+                .singleElement().extracting(dev.p2psuite.proto.gateway.v1.PeerInfo::getPath)
+                .isEqualTo(dev.p2psuite.proto.gateway.v1.ConnectionPath.CONNECTION_PATH_HOLE_PUNCHED);
+
+        // Content B <- A: the first fetch finds A through the relay and starts the upgrade without waiting for it.
+        byte[] first = new byte[ContentClient.CHUNK + 4_321];
+        random.nextBytes(first);
+        String firstId = ContentClient.put(channel(A, 7000), first, "upgrade-1.bin").getContent().getContentId();
+        awaitProviderWithRelayedCandidate(B, firstId);
+        long fetchStart = System.nanoTime();
+        assertThat(ContentClient.get(channel(B, 7000), firstId).data()).isEqualTo(first);
+        await("B's storage-service reaching A over a hole-punched connection", () -> metrics(B, 7007),
+                m -> metric(m, "p2p_peer_routes{kind=\"hole_punched\"}") >= 1, Duration.ofSeconds(30));
+        double upgradeSeconds = (System.nanoTime() - fetchStart) / 1e9;
+        System.out.printf("nat: B's piece traffic to A upgraded %.1f s after B's first (relayed) fetch started; %s%n",
+                upgradeSeconds, upgradeLog(B, "storage-service"));
+
+        // A observes B at NAT 2's public address: an established connection no relay could have made.
+        assertThat(run(List.of("ip", "netns", "exec", prefix + "-home1", "ss", "-Htn", "state", "established",
+                "dst", "198.18.0.2"), true)).as("A's connections with NAT 2's public address")
+                .containsPattern("198\\.18\\.0\\.2]?:\\d+"); // IPv4, or IPv4-mapped [::ffff:198.18.0.2]:port
+
+        byte[] second = new byte[2 << 20];
+        random.nextBytes(second);
+        String secondId = ContentClient.put(channel(A, 7000), second, "upgrade-2.bin").getContent().getContentId();
+        awaitProviderWithRelayedCandidate(B, secondId);
+        long relayedBefore = stats(P).getBytesRelayed();
+        double punchedBefore = metric(metrics(B, 7007), "p2p_hole_punch_upgrades_total{outcome=\"succeeded\"}");
+        assertThat(ContentClient.get(channel(B, 7000), secondId).data()).isEqualTo(second);
+        long relayed = stats(P).getBytesRelayed() - relayedBefore;
+        System.out.printf("nat: %d bytes fetched B <- A after the upgrade; P relayed %d bytes meanwhile%n",
+                second.length, relayed);
+        assertThat(relayed).as("bytes through P's relay while B fetched 2 MiB from A").isLessThan(second.length / 4);
+        assertThat(metric(metrics(B, 7007), "p2p_hole_punch_upgrades_total{outcome=\"succeeded\"}"))
+                .as("the punched connection was kept, not punched again").isEqualTo(punchedBefore);
+    }
+
+    /**
+     * C is behind the symmetric NAT: A's storage-service tries one DCUtR exchange (3 attempts) in the background,
+     * it fails, and A's traffic to C stays on the relay and works; further fetches within the backoff start no
+     * new exchange.
+     */
+    @Test
+    @Order(12)
+    void aNodeBehindTheSymmetricNatStaysRelayedWithBoundedUpgradeAttempts() throws Exception {
+        awaitRelayedRecordIn(C);
+        byte[] first = new byte[ContentClient.CHUNK + 99];
+        random.nextBytes(first);
+        String firstId = ContentClient.put(channel(C, 7000), first, "symmetric-1.bin").getContent().getContentId();
+        awaitProviderWithRelayedCandidate(A, firstId);
+        assertThat(ContentClient.get(channel(A, 7000), firstId).data()).isEqualTo(first);
+        String m = await("A's storage-service giving up its hole punch to C", () -> metrics(A, 7007),
+                x -> metric(x, "p2p_hole_punch_upgrades_total{outcome=\"failed\"}") >= 1, Duration.ofSeconds(45));
+        assertThat(metric(m, "p2p_hole_punch_upgrades_total{outcome=\"attempted\"}")).isEqualTo(1);
+        assertThat(metric(m, "p2p_hole_punch_upgrades_total{outcome=\"succeeded\"}")).isZero();
+        assertThat(metric(m, "p2p_peer_routes{kind=\"relayed\"}")).isGreaterThanOrEqualTo(1);
+        byte[] second = new byte[ContentClient.CHUNK + 77];
+        random.nextBytes(second);
+        String secondId = ContentClient.put(channel(C, 7000), second, "symmetric-2.bin").getContent().getContentId();
+        awaitProviderWithRelayedCandidate(A, secondId);
+        long circuitsBefore = stats(P).getCircuitsOpened();
+        assertThat(ContentClient.get(channel(A, 7000), secondId).data()).isEqualTo(second);
+        String after = metrics(A, 7007);
+        assertThat(metric(after, "p2p_hole_punch_upgrades_total{outcome=\"attempted\"}"))
+                .as("no new exchange within the backoff").isEqualTo(1);
+        assertThat(metric(after, "p2p_peer_routes{kind=\"hole_punched\"}")).isZero();
+        System.out.println("nat: A -> C stays relayed; circuits opened through P before the second fetch "
+                + circuitsBefore + ", after " + stats(P).getCircuitsOpened() + "; "
+                + upgradeLog(A, "storage-service"));
+    }
+
+    /**
      * Opt-in figures ({@code -Dnat.punch.runs=20}): that many hole punches A -> B, each a full DCUtR exchange
      * (up to 3 attempts); prints {@code hole_punch_attempts= successes= first_attempt_successes=} and the median
      * time of a successful punch.
@@ -479,11 +576,50 @@ class NatTraversalTest {
 
     /** Until P finds the content's provider in the DHT with a record that lists a relay. */
     private void awaitProviderWithRelayedCandidate(String id) throws Exception {
-        await("a provider of " + id + " with a relayed candidate, seen from P", () -> NodeApiGrpc.newBlockingStub(
-                        channel(P, 7000)).withDeadlineAfter(10, TimeUnit.SECONDS)
+        awaitProviderWithRelayedCandidate(P, id);
+    }
+
+    /** Until node n finds the content's provider in the DHT with a record that lists a relay. */
+    private void awaitProviderWithRelayedCandidate(int n, String id) throws Exception {
+        await("a provider of " + id + " with a relayed candidate, seen from node " + n, () -> NodeApiGrpc.newBlockingStub(
+                        channel(n, 7000)).withDeadlineAfter(10, TimeUnit.SECONDS)
                         .findProviders(FindProvidersRequest.newBuilder().setContentId(id).build()).getProvidersList(),
                 list -> list.stream().anyMatch(p -> p.getRecord().getRecord().getCandidatesList().stream()
                         .anyMatch(c -> c.getKind() == CandidateKind.CANDIDATE_KIND_RELAYED)));
+    }
+
+    /**
+     * The {@code p2p_} samples of node n's service whose HTTP port is {@code port} (node-private: read inside its
+     * host), Prometheus text.
+     */
+    private String metrics(int n, int port) {
+        try {
+            return String.join("\n", run(List.of("ip", "netns", "exec", prefix + "-" + (n == P ? "pub" : "home" + n),
+                    "curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + port + "/q/metrics"), true).lines()
+                    .filter(l -> l.startsWith("p2p_")).toList());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The value of the sample {@code name{labels}} (exactly as written, labels in order), 0 if absent. */
+    private static double metric(String prometheus, String sample) {
+        for (String raw : prometheus.split("\n")) {
+            String line = raw.replace(",}", "}"); // older Prometheus clients end the labels with a comma
+            if (line.startsWith(sample + " ")) {
+                return Double.parseDouble(line.substring(sample.length() + 1).trim());
+            }
+        }
+        return 0;
+    }
+
+    /** The dialer's log lines about upgrades in node n's service log. */
+    private String upgradeLog(int n, String service) throws IOException {
+        return String.join(" | ", Files.readAllLines(runDir.resolve("node" + n + "-" + service + ".log")).stream()
+                .filter(l -> l.contains("route upgraded") || l.contains("stays on the relay")).toList());
     }
 
     private <T> T await(String what, Supplier<T> probe, Predicate<T> done) throws InterruptedException {

@@ -1,4 +1,4 @@
-package dev.p2psuite.relay;
+package dev.p2psuite.grpc;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jboss.logging.Logger;
 
 /**
  * A local TCP port for one hole-punch attempt (libp2p DCUtR; TESTING.md "Two NATs and hole punching"): bound with
@@ -20,21 +19,21 @@ import org.jboss.logging.Logger;
  * port-preserving NAT), and the two sides' SYNs crossing give a TCP simultaneous open (RFC 793 §3.4) through both
  * NATs even though each drops unsolicited inbound.
  */
-final class PunchPort implements AutoCloseable {
+public final class PunchPort implements AutoCloseable {
 
-    private static final Logger LOG = Logger.getLogger(PunchPort.class);
+    private static final System.Logger LOG = System.getLogger(PunchPort.class.getName());
     /** Copy buffer of {@link #pipe}. */
     private static final int PIPE_BUFFER_BYTES = 64 * 1024;
 
     private final Socket holder;
 
     /** Binds a fresh ephemeral port on every interface. */
-    PunchPort() throws IOException {
+    public PunchPort() throws IOException {
         holder = reusable();
         holder.bind(new InetSocketAddress(0));
     }
 
-    int port() {
+    public int port() {
         return holder.getLocalPort();
     }
 
@@ -50,7 +49,7 @@ final class PunchPort implements AutoCloseable {
      * Dials every target at once from this port, each within {@code timeout}; completes with the first socket that
      * connects (the others are closed), or with {@code null} when none did.
      */
-    CompletableFuture<Socket> dial(List<InetSocketAddress> targets, Duration timeout) {
+    public CompletableFuture<Socket> dial(List<InetSocketAddress> targets, Duration timeout) {
         CompletableFuture<Socket> winner = new CompletableFuture<>();
         if (targets.isEmpty()) {
             winner.complete(null);
@@ -64,7 +63,7 @@ final class PunchPort implements AutoCloseable {
                 s = reusable();
                 s.bind(new InetSocketAddress(port()));
             } catch (IOException e) {
-                LOG.debugf("punch port %d: cannot bind another socket: %s", port(), e.getMessage());
+                LOG.log(System.Logger.Level.DEBUG, "punch port {0}: cannot bind another socket: {1}", port(), e.getMessage());
                 if (left.decrementAndGet() == 0) {
                     winner.complete(null);
                 }
@@ -78,7 +77,7 @@ final class PunchPort implements AutoCloseable {
                         closeQuietly(s);
                     }
                 } catch (IOException e) {
-                    LOG.debugf("punch from port %d to %s: %s", port(), target, e.getMessage());
+                    LOG.log(System.Logger.Level.DEBUG, "punch from port {0} to {1}: {2}", port(), target, e.getMessage());
                     closeQuietly(s);
                 }
                 if (left.decrementAndGet() == 0) {
@@ -96,14 +95,19 @@ final class PunchPort implements AutoCloseable {
         closeQuietly(holder);
     }
 
-    /** Joins two sockets both ways (a half-close is passed on); both are closed when both directions ended. */
-    static void pipe(Socket a, Socket b, String name) {
+    /**
+     * Joins two sockets both ways (a half-close is passed on); both are closed when both directions ended. The
+     * returned future completes then.
+     */
+    public static CompletableFuture<Void> pipe(Socket a, Socket b, String name) {
         AtomicInteger open = new AtomicInteger(2);
-        copy(a, b, name + "-a2b", open);
-        copy(b, a, name + "-b2a", open);
+        CompletableFuture<Void> ended = new CompletableFuture<>();
+        copy(a, b, name + "-a2b", open, ended);
+        copy(b, a, name + "-b2a", open, ended);
+        return ended;
     }
 
-    private static void copy(Socket from, Socket to, String name, AtomicInteger open) {
+    private static void copy(Socket from, Socket to, String name, AtomicInteger open, CompletableFuture<Void> ended) {
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[PIPE_BUFFER_BYTES];
             try {
@@ -122,6 +126,7 @@ final class PunchPort implements AutoCloseable {
                 if (open.decrementAndGet() == 0) {
                     closeQuietly(from);
                     closeQuietly(to);
+                    ended.complete(null);
                 }
             }
         }, name);
@@ -129,7 +134,7 @@ final class PunchPort implements AutoCloseable {
         t.start();
     }
 
-    static void closeQuietly(Socket s) {
+    public static void closeQuietly(Socket s) {
         try {
             s.close();
         } catch (IOException ignored) {

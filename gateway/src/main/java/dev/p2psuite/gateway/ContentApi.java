@@ -122,7 +122,7 @@ public class ContentApi {
         client.disableAutoRequest();
         Executor loop = CallThread.current();
         Put put = new Put(client, loop);
-        ClientCall<byte[], dev.p2psuite.proto.storage.v1.PutContentResponse> call = services.storage().newCall(
+        ClientCall<byte[], dev.p2psuite.proto.storage.v1.PutContentResponse> call = services.storageOnThisThread().newCall(
                 RawContentMethods.STORAGE_PUT, io.grpc.CallOptions.DEFAULT.withExecutor(loop)
                         .withOnReadyThreshold(dev.p2psuite.grpc.WireLimits.BULK_ON_READY_THRESHOLD_BYTES));
         io.grpc.stub.ClientCalls.asyncClientStreamingCall(call, put);
@@ -431,7 +431,7 @@ public class ContentApi {
             if (request.hasRange()) {
                 readRequest.setRange(request.getRange());
             }
-            ClientCall<ReadContentRequest, java.io.InputStream> call = services.storage().newCall(
+            ClientCall<ReadContentRequest, java.io.InputStream> call = services.storageOnThisThread().newCall(
                     RawContentMethods.READ_CONTENT, io.grpc.CallOptions.DEFAULT.withExecutor(loop));
             io.grpc.stub.ClientCalls.asyncServerStreamingCall(call, readRequest.build(),
                     new ClientResponseObserver<ReadContentRequest, java.io.InputStream>() {

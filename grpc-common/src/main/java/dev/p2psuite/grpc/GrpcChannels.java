@@ -18,6 +18,11 @@ public final class GrpcChannels {
      * a channel per call costs a connection each time (STACK.md: +0.6 ms and sockets in TIME_WAIT).
      */
     public static ManagedChannel open(String hostPort) {
+        return builder(hostPort).build();
+    }
+
+    /** A builder with everything {@link #open} sets, for a caller that also picks the channel's event loop. */
+    public static NettyChannelBuilder builder(String hostPort) {
         HostPort address = HostPort.parse(hostPort);
         return NettyChannelBuilder.forAddress(address.host(), address.port())
                 .usePlaintext()
@@ -26,8 +31,7 @@ public final class GrpcChannels {
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 // No transparent retries: a forwarded call must not be sent twice, and retry buffering keeps
                 // isReady() false until the call completes, which would stall flow-controlled forwarding.
-                .disableRetry()
-                .build();
+                .disableRetry();
     }
 
     /** Shuts a channel down, waiting briefly for calls in flight. */

@@ -122,7 +122,7 @@ public class ContentApi {
         client.disableAutoRequest();
         Executor loop = CallThread.current();
         Put put = new Put(client, loop);
-        ClientCall<byte[], dev.p2psuite.proto.storage.v1.PutContentResponse> call = services.storage().newCall(
+        ClientCall<byte[], dev.p2psuite.proto.storage.v1.PutContentResponse> call = services.storageOnThisThread().newCall(
                 RawContentMethods.STORAGE_PUT, io.grpc.CallOptions.DEFAULT.withExecutor(loop)
                         .withOnReadyThreshold(dev.p2psuite.grpc.WireLimits.BULK_ON_READY_THRESHOLD_BYTES));
         io.grpc.stub.ClientCalls.asyncClientStreamingCall(call, put);
@@ -431,10 +431,10 @@ public class ContentApi {
             if (request.hasRange()) {
                 readRequest.setRange(request.getRange());
             }
-            ClientCall<ReadContentRequest, byte[]> call = services.storage().newCall(RawContentMethods.READ_CONTENT,
-                    io.grpc.CallOptions.DEFAULT.withExecutor(loop));
+            ClientCall<ReadContentRequest, java.io.InputStream> call = services.storageOnThisThread().newCall(
+                    RawContentMethods.READ_CONTENT, io.grpc.CallOptions.DEFAULT.withExecutor(loop));
             io.grpc.stub.ClientCalls.asyncServerStreamingCall(call, readRequest.build(),
-                    new ClientResponseObserver<ReadContentRequest, byte[]>() {
+                    new ClientResponseObserver<ReadContentRequest, java.io.InputStream>() {
                         @Override
                         public void beforeStart(ClientCallStreamObserver<ReadContentRequest> call) {
                             read = call;
@@ -443,20 +443,30 @@ public class ContentApi {
 
                         @Override
                         @SuppressWarnings({"unchecked", "rawtypes"})
-                        public void onNext(byte[] data) {
-                            if (ended) {
+                        public void onNext(java.io.InputStream data) {
+                            // data holds the transport's buffers until closed: sent, it is closed by the transport.
+                            if (ended || client.isCancelled()) {
+                                RawContentMethods.closeQuietly(data);
                                 return;
                             }
                             if (rawChunks) {
                                 // ReadContentResponse and Chunk match field for field: wrap, do not re-encode.
-                                ((StreamObserver) client).onNext(new RawContentMethods.RawChunk(data));
+                                RawContentMethods.RawChunk chunk = new RawContentMethods.RawChunk(data);
+                                try {
+                                    ((StreamObserver) client).onNext(chunk);
+                                } catch (RuntimeException e) {
+                                    chunk.close();
+                                    throw e;
+                                }
                             } else {
                                 ReadContentResponse chunk;
                                 try {
                                     chunk = ReadContentResponse.parseFrom(data);
-                                } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                                } catch (java.io.IOException e) {
                                     end(Status.INTERNAL.withDescription("storage-service sent a bad chunk: " + e));
                                     return;
+                                } finally {
+                                    RawContentMethods.closeQuietly(data);
                                 }
                                 client.onNext(GetContentResponse.newBuilder().setChunk(Chunk.newBuilder()
                                         .setOffset(chunk.getOffset()).setData(chunk.getData())).build());

@@ -32,7 +32,8 @@ public final class GrpcChannels {
     /** grpc-java: an idle timeout above 30 days disables idle mode. */
     private static final long NEVER_IDLE_DAYS = 31;
 
-    private static NettyChannelBuilder builder(String hostPort) {
+    /** A builder with everything {@link #open} sets, for a caller that also picks the channel's event loop. */
+    public static NettyChannelBuilder builder(String hostPort) {
         HostPort address = HostPort.parse(hostPort);
         return NettyChannelBuilder.forAddress(address.host(), address.port())
                 .usePlaintext()

@@ -49,9 +49,18 @@ final class LocalNetwork implements AutoCloseable {
 
     /** Runs {@code ./p2p args...}; returns its exit code and combined output. */
     Result p2p(String... args) throws IOException, InterruptedException {
+        return p2p(Map.of(), args);
+    }
+
+    /**
+     * Runs {@code ./p2p args...} with {@code env} added to its environment (settings every started service inherits,
+     * or one node's through {@code P2P_NODE_ENV_<n>}); returns its exit code and combined output.
+     */
+    Result p2p(Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(repo.resolve("p2p").toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(repo.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
         pb.environment().put("P2P_RUN_DIR", runDir.toString());
         pb.environment().put("P2P_BASE_PORT", Integer.toString(basePort));
         Process process = pb.start();

@@ -51,7 +51,7 @@ import org.junit.jupiter.api.Test;
  * the contributors' median stays within {@value #MAX_CONTRIBUTOR_SLOWDOWN} times what their download limit allows; the
  * free rider is not markedly faster than them (ratio at least {@value #MIN_RATIO}). Not asserted, because this swarm
  * does not achieve it reliably: "the free rider finishes markedly later". Measured ratios (free rider / contributors'
- * median) were 1.00-1.27 over 4 runs: the seeder's equal share alone carries the free rider most of the way while the
+ * median) were 1.00-1.43 over 6 runs: the seeder's equal share alone carries the free rider most of the way while the
  * contributors, slowed by duplicate pieces from the seeder, take 1.4-1.7 times what their limit allows; once they
  * finish they seed it at its full download limit. Figures are printed as
  * {@code freerider_seconds= contributor_median_seconds= ratio=}, with what every node sent to every other and a
@@ -69,7 +69,7 @@ class FreeRiderSwarmTest {
     static final long SEEDER_UPLOAD_LIMIT = Long.getLong("p2p.freerider.seeder-limit", 2048 * 1024);
     static final long FREE_RIDER_CREDIT = Long.getLong("p2p.freerider.credit", 256 * 1024);
     /**
-     * Only a guard: the free rider is never markedly faster than the contributors. Measured ratios are 1.00-1.27 (4 runs);
+     * Only a guard: the free rider is never markedly faster than the contributors. Measured ratios are 1.00-1.43 (6 runs);
      * "markedly later" (1.5) is not reached reliably by this swarm, so it is printed, not asserted (see the class comment).
      */
     static final double MIN_RATIO = 0.9;

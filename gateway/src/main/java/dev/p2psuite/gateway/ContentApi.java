@@ -75,14 +75,16 @@ public class ContentApi {
     static final long PROVIDE_RETRY_MAX_MS = 600_000;
 
     private final InternalServices services;
+    private final java.time.Duration providerRefreshInterval;
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "provide-retry");
         t.setDaemon(true);
         return t;
     });
 
-    ContentApi(InternalServices services) {
+    ContentApi(InternalServices services, GatewayConfig config) {
         this.services = services;
+        this.providerRefreshInterval = config.gateway().providerRefreshInterval();
     }
 
     @PreDestroy
@@ -271,6 +273,7 @@ public class ContentApi {
         final boolean rawChunks;
         ClientCallStreamObserver<FetchRequest> fetch;
         ClientCallStreamObserver<ReadContentRequest> read;
+        java.util.concurrent.ScheduledFuture<?> providerRefresh;
         boolean headerSent;
         boolean readWaiting;
         boolean ended;
@@ -369,6 +372,9 @@ public class ContentApi {
                                     return;
                                 }
                                 startRead(true);
+                                if (!request.hasRange()) {
+                                    joinSwarm();
+                                }
                             }
                             if (request.getProgress() && headerSent) { // the header comes first
                                 client.onNext(GetContentResponse.newBuilder().setProgress(Progress.newBuilder()
@@ -385,14 +391,41 @@ public class ContentApi {
 
                         @Override
                         public void onError(Throwable t) {
+                            stopProviderRefresh();
                             end(statusOf(t)); // NOT_FOUND / UNAVAILABLE say what happened
                         }
 
                         @Override
                         public void onCompleted() {
                             fetch = null;
+                            stopProviderRefresh();
                         }
                     });
+        }
+
+        /**
+         * BEP 3 swarming: a node downloading the whole content serves the pieces it already holds (storage-service
+         * answers PiecePeer from what is verified), so it announces itself as a provider as soon as the download
+         * runs rather than when it completes, and asks the DHT again every {@code provider-refresh-interval} for
+         * providers that joined since; a Fetch of a content already downloading adds its providers to the running
+         * download (storage-service Fetches), here a manifest-only one.
+         */
+        private void joinSwarm() {
+            provide(id);
+            long every = providerRefreshInterval.toMillis();
+            providerRefresh = retries.scheduleWithFixedDelay(() -> findProviders(id, GET_PROVIDERS)
+                    .thenCompose(found -> found.getProvidersCount() == 0 ? CompletableFuture.completedFuture(null)
+                            : fetchManifest(id, found.getProvidersList()))
+                    .exceptionally(e -> {
+                        LOG.debugf("refreshing the providers of %s failed: %s", id, e.getMessage());
+                        return null;
+                    }), every, every, TimeUnit.MILLISECONDS);
+        }
+
+        private void stopProviderRefresh() {
+            if (providerRefresh != null) {
+                providerRefresh.cancel(false);
+            }
         }
 
         private ContentSummary summaryOf(FetchResponse progress) {
@@ -513,6 +546,7 @@ public class ContentApi {
         }
 
         private void cancelCalls(String why) {
+            stopProviderRefresh();
             if (fetch != null) {
                 fetch.cancel(why, null);
             }

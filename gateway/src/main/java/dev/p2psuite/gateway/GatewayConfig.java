@@ -48,5 +48,13 @@ public interface GatewayConfig {
         /** How often the node's gathered candidates are read from relay-service and published ({@link RecordPublisher}). */
         @WithDefault("2s")
         java.time.Duration recordRefreshInterval();
+
+        /**
+         * While a get downloads, how often the DHT is asked again for the content's providers, so that leechers that
+         * announced themselves after the download started (partial seeds, BEP 3 swarm) join it; 30 s, the order of a
+         * BitTorrent tracker's minimum re-announce, is cheap for the DHT and soon enough for a swarm to form.
+         */
+        @WithDefault("30s")
+        java.time.Duration providerRefreshInterval();
     }
 }

@@ -141,7 +141,12 @@ final class Exchange implements ContentStore.Listener, AutoCloseable {
 
     /** A piece request: serve, or "choked, retry after". */
     Choker.RequestDecision onRequest(NodeId peer) {
-        return choker.onRequest(peer, clock.instant());
+        Instant now = clock.instant();
+        Choker.RequestDecision decision = choker.onRequest(peer, now);
+        if (!decision.serve() && choker.creditSpentWhileOthersWait(peer, now)) {
+            publish(choker.rechoke(now)); // its slot goes to a peer that may reciprocate, now rather than at the next rechoke
+        }
+        return decision;
     }
 
     void recordSent(NodeId peer, long bytes) {

@@ -59,11 +59,13 @@ public class PiecePeerGrpcService implements BindableService {
         private final StorageRuntime runtime;
         private final ContentStore contents;
         private final Exchange exchange;
+        private final boolean servePeers;
 
         Handlers(StorageRuntime runtime) {
             this.runtime = runtime;
             this.contents = runtime.contents();
             this.exchange = runtime.exchange();
+            this.servePeers = runtime.config().storage().exchange().servePeers();
         }
 
         @Override
@@ -115,6 +117,7 @@ public class PiecePeerGrpcService implements BindableService {
                                 + " is requested twice");
                     }
                 }
+                refuseUploads();
                 refuseBanned(peer);
             } catch (RuntimeException e) {
                 responses.onError(StorageStatus.exception(e));
@@ -130,7 +133,6 @@ public class PiecePeerGrpcService implements BindableService {
             final ContentId id;
             final int[] indexes;
             StoredContent content;
-            Choker.RequestDecision decision;
             int next;
 
             PieceSource(NodeId peer, ContentId id, int[] indexes) {
@@ -151,13 +153,15 @@ public class PiecePeerGrpcService implements BindableService {
                                     + (count - 1) + ")");
                         }
                     }
-                    decision = exchange.onRequest(peer);
                 }
                 if (next >= indexes.length) {
                     return null;
                 }
                 int index = indexes[next++];
                 PieceResponse.Builder answer = PieceResponse.newBuilder().setIndex(index);
+                // Decided per piece, not per call: BEP 3 drops a peer's pending requests when it is choked, so a call
+                // of up to 64 pieces does not keep a slot's bandwidth after the rechoke took the slot away.
+                Choker.RequestDecision decision = exchange.onRequest(peer);
                 if (!decision.serve()) {
                     // BEP 3: a choked peer's requests are not served; say when to ask again, not an error.
                     return FlowSender.Next.now(answer.setChoked(Choked.newBuilder()
@@ -184,6 +188,7 @@ public class PiecePeerGrpcService implements BindableService {
             try {
                 peer = requireCaller();
                 id = StorageWire.contentId(request.getContentId(), request.hasContentId(), "content_id");
+                refuseUploads();
                 refuseBanned(peer);
             } catch (RuntimeException e) {
                 responses.onError(StorageStatus.exception(e));
@@ -212,6 +217,14 @@ public class PiecePeerGrpcService implements BindableService {
                     }
                 });
             });
+        }
+
+        /** A node set not to upload (p2p.storage.exchange.serve-peers=false) says so instead of choking forever. */
+        private void refuseUploads() {
+            if (!servePeers) {
+                throw new StorageException(StorageException.Kind.PERMISSION_DENIED, "this node does not upload pieces"
+                        + " to other nodes (p2p.storage.exchange.serve-peers=false); download from another provider");
+            }
         }
 
         private void refuseBanned(NodeId peer) {

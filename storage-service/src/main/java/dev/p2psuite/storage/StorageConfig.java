@@ -173,6 +173,15 @@ public interface StorageConfig {
         /** Upload credit of a peer that never uploaded to us (storage-core Choker: 4 pieces). */
         @WithDefault("1048576")
         long freeRiderCreditBytes();
+
+        /**
+         * Whether this node uploads pieces to other nodes. {@code false} makes a node that only downloads (one on a
+         * metered link, or a BEP 3 "free rider" in a test swarm): peers' RequestPieces and WatchChoke calls are
+         * refused with PERMISSION_DENIED saying so, and their downloads drop this node as a provider at once. Its own
+         * downloads, and reads by its own gateway, are unaffected.
+         */
+        @WithDefault("true")
+        boolean servePeers();
     }
 
     /** Downloads (Fetch). */

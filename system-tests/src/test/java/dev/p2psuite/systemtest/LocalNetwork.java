@@ -23,20 +23,18 @@ final class LocalNetwork implements AutoCloseable {
     final int basePort;
     final Path repo;
     final Path runDir;
-    private final Map<String, String> environment;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
     LocalNetwork(int nodes, int basePort) {
-        this(nodes, basePort, "p2p-run", Map.of());
+        this(nodes, basePort, "p2p-run");
     }
 
-    /** A network in {@code target/<runDirName>} whose services also get {@code environment} (their settings). */
-    LocalNetwork(int nodes, int basePort, String runDirName, Map<String, String> environment) {
+    /** A network whose state and logs live in {@code target/<runDirName>}. */
+    LocalNetwork(int nodes, int basePort, String runDirName) {
         this.nodes = nodes;
         this.basePort = basePort;
         this.repo = Path.of("..").toAbsolutePath().normalize();
         this.runDir = Path.of("target", runDirName).toAbsolutePath();
-        this.environment = Map.copyOf(environment);
     }
 
     /** gRPC port of a node's service, as {@code ./p2p} lays them out. */
@@ -56,10 +54,18 @@ final class LocalNetwork implements AutoCloseable {
 
     /** Runs {@code ./p2p args...}; returns its exit code and combined output. */
     Result p2p(String... args) throws IOException, InterruptedException {
+        return p2p(Map.of(), args);
+    }
+
+    /**
+     * Runs {@code ./p2p args...} with {@code env} added to its environment (settings every started service inherits,
+     * or one node's through {@code P2P_NODE_ENV_<n>}); returns its exit code and combined output.
+     */
+    Result p2p(Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(repo.resolve("p2p").toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(repo.toFile()).redirectErrorStream(true);
-        pb.environment().putAll(environment);
+        pb.environment().putAll(env);
         pb.environment().put("P2P_RUN_DIR", runDir.toString());
         pb.environment().put("P2P_BASE_PORT", Integer.toString(basePort));
         Process process = pb.start();

@@ -56,8 +56,7 @@ class RemoteStoreTest {
     void start() throws Exception {
         deleteTree(SERVER_DATA);
         server = startServer();
-        network = new LocalNetwork(1, BASE_PORT, "p2p-run-remote-store", Map.of(
-                "P2P_STORAGE_MODE", "remote", "P2P_STORAGE_REMOTE_SERVERS", "127.0.0.1:" + HOTROD_PORT));
+        network = new LocalNetwork(1, BASE_PORT, "p2p-run-remote-store");
         network.p2p("down");
         deleteTree(network.runDir);
         up();
@@ -123,7 +122,8 @@ class RemoteStoreTest {
     }
 
     private void up() throws Exception {
-        LocalNetwork.Result up = network.p2p("up", "--nodes", "1");
+        LocalNetwork.Result up = network.p2p(Map.of("P2P_STORAGE_MODE", "remote",
+                "P2P_STORAGE_REMOTE_SERVERS", "127.0.0.1:" + HOTROD_PORT), "up", "--nodes", "1");
         assertThat(up.exitCode()).as("./p2p up output:\n%s", up.output()).isZero();
     }
 

@@ -23,7 +23,8 @@ import java.util.random.RandomGenerator;
  *   <li>Every {@link Config#rechokeInterval()} (10 s) the {@link Config#unchokeSlots()} (4) regular slots go to the
  *       interested peers with the best download rate <em>from</em> them over the last {@link Config#rateWindow()}
  *       (20 s) (BEP 3; Cohen, "Incentives build robustness in BitTorrent", section 3).</li>
- *   <li>When the node only seeds, download rates mean nothing; the slots follow the {@link SeedingPolicy}.</li>
+ *   <li>When the node only seeds, download rates mean nothing; the slots follow the {@link SeedingPolicy} (with
+ *       round robin the optimistic slot too: the least served peer gets it).</li>
  *   <li>One optimistic unchoke, rotated every {@link Config#optimisticInterval()} (30 s), goes to a random choked
  *       interested peer, peers first seen less than {@link Config#newPeerAge()} (1 min) ago being
  *       {@link Config#newPeerOptimisticWeight()} (3) times as likely, as in the mainline client: it lets newcomers
@@ -31,7 +32,8 @@ import java.util.random.RandomGenerator;
  *   <li>Free riders. A peer that has never uploaded to us gets regular slots only "on credit": while we download and a
  *       slot would otherwise stay empty, and only until we have sent it {@link Config#freeRiderCreditBytes()} (so a
  *       newcomer has a rechoke period to reciprocate and spare upload is not wasted). After that it is a known free
- *       rider: never a regular slot while we download, and the optimistic slot only when no other peer wants it.</li>
+ *       rider: never a regular slot while we download, and the optimistic slot only when no other peer wants it; one
+ *       that became a known free rider while holding the optimistic slot loses it at the next rechoke.</li>
  *   <li>A request from a choked peer is answered "choked, retry after N ms" (the time to the next rechoke).</li>
  * </ul>
  * Slots are also re-assigned at once when an unchoked peer loses interest or a peer becomes interested while a slot
@@ -69,8 +71,10 @@ public final class Choker {
     /** How a node that only seeds fills its regular slots. */
     public enum SeedingPolicy {
         /**
-         * Rotate the slots through every interested peer, longest-waiting first (libtorrent's default): seed capacity
-         * is shared evenly, so more peers get pieces to trade, and a fast free rider cannot take it all.
+         * Rotate the slots through every interested peer (libtorrent's default), the least served first: the fewest
+         * bytes sent to it over the rate window, then the longest waiting. Seed capacity is shared evenly by bytes,
+         * not by turns, so more peers get pieces to trade, and a peer that takes all it can in each turn (a free
+         * rider, which has no other source) cannot take more than its share from peers that also download elsewhere.
          */
         ROUND_ROBIN,
         /** Unchoke the peers we upload to fastest (mainline seeding): maximises seed throughput. */
@@ -251,7 +255,32 @@ public final class Choker {
     public synchronized RequestDecision onRequest(NodeId peer, Instant now) {
         Peer p = touch(peer, now);
         p.lastRequest = now;
-        return p.unchoked && !isBanned(p) ? RequestDecision.SERVE : RequestDecision.choked(retryAfterMillis(now));
+        return p.unchoked && !isBanned(p) && !creditSpentWhileOthersWait(p, now) ? RequestDecision.SERVE
+                : RequestDecision.choked(retryAfterMillis(now));
+    }
+
+    /**
+     * True if the peer holds a slot (on credit, or the optimistic one) while we download, has taken its whole credit
+     * without giving anything back, and a peer that is not a known free rider waits choked. Its requests are then
+     * refused at once rather than served until the next rechoke (a pipeline of pieces is sent in well under a second
+     * on a fast link, so a slot held for a rechoke period would hand a free rider many times its credit); call
+     * {@link #rechoke} to give the slot to another peer.
+     */
+    public synchronized boolean creditSpentWhileOthersWait(NodeId peer, Instant now) {
+        Peer p = peers.get(peer);
+        return p != null && creditSpentWhileOthersWait(p, now);
+    }
+
+    private boolean creditSpentWhileOthersWait(Peer p, Instant now) {
+        if (seeding || !p.unchoked || !knownFreeRider(p)) {
+            return false;
+        }
+        for (Peer q : peers.values()) {
+            if (q != p && !q.unchoked && isInterested(q, now) && !isBanned(q) && !knownFreeRider(q)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Forgets the peer (its counters too). Returns true if it was unchoked (its slot is free until the next rechoke). */
@@ -306,6 +335,7 @@ public final class Choker {
         boolean rotate = optimistic == null
                 || lastOptimisticRotation == null
                 || (scheduled && !now.isBefore(lastOptimisticRotation.plus(config.optimisticInterval())))
+                || (scheduled && spentItsChance(optimistic, candidates, regular))
                 || !candidates.contains(optimistic)
                 || regular.contains(optimistic);
         if (rotate) {
@@ -340,9 +370,9 @@ public final class Choker {
         if (seeding) {
             ranked.addAll(candidates);
             if (config.seedingPolicy() == SeedingPolicy.ROUND_ROBIN) {
-                // Longest since its last turn first; peers that never had a turn before all others.
-                order = Comparator.comparing((Peer p) -> p.seedTurnStart,
-                        Comparator.nullsFirst(Comparator.naturalOrder()));
+                // Least served recently first; then longest since its last turn, peers that never had one first.
+                order = Comparator.comparingLong((Peer p) -> p.sent.ratePerSecond(now))
+                        .thenComparing((Peer p) -> p.seedTurnStart, Comparator.nullsFirst(Comparator.naturalOrder()));
             } else {
                 order = Comparator.comparingLong((Peer p) -> p.sent.ratePerSecond(now)).reversed();
             }
@@ -381,6 +411,14 @@ public final class Choker {
         }
         if (pool.isEmpty()) {
             return null;
+        }
+        if (seeding && config.seedingPolicy() == SeedingPolicy.ROUND_ROBIN) {
+            // A seed sharing its upload evenly by bytes: the optimistic slot is one more turn for the least served
+            // (a random pick would hand a peer that takes all it can, like a free rider, more than its share).
+            shuffle(pool);
+            pool.sort(Comparator.comparingLong((Peer p) -> p.sent.ratePerSecond(now))
+                    .thenComparing((Peer p) -> !isNew(p, now)));
+            return pool.get(0);
         }
         long total = 0;
         long[] weights = new long[pool.size()];
@@ -501,6 +539,23 @@ public final class Choker {
     private boolean isInterested(Peer p, Instant now) {
         return p.interestStreams > 0
                 || (p.lastRequest != null && now.isBefore(p.lastRequest.plus(INTEREST_AFTER_REQUEST)));
+    }
+
+    /**
+     * While we download, an optimistic unchoke is a chance to reciprocate; a holder that has taken its whole credit and
+     * still given nothing back gives it up at the next rechoke when another peer wants it, rather than taking a full
+     * optimistic period (BEP 3's optimistic unchoke otherwise feeds a free rider one period per peer, as BitThief showed).
+     */
+    private boolean spentItsChance(Peer holder, List<Peer> candidates, Set<Peer> regular) {
+        if (seeding || !knownFreeRider(holder)) {
+            return false;
+        }
+        for (Peer p : candidates) {
+            if (p != holder && !regular.contains(p) && !knownFreeRider(p)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Never uploaded to us although we have sent it its whole credit. */

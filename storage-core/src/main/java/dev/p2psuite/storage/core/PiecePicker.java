@@ -28,7 +28,11 @@ import java.util.random.RandomGenerator;
  *       {@link Config#endgameMaxRequestsPerPiece()} requests per piece); the first verified copy wins and
  *       {@link #onPieceVerified} names the peers whose duplicate requests to cancel.</li>
  *   <li><b>In order</b> ({@link #setInOrder}): for a reader streaming the content, the earliest missing piece
- *       instead of the rarest, so the in-order prefix grows while the download runs.</li>
+ *       instead of the rarest, so the in-order prefix grows while the download runs. That holds while every peer is a
+ *       seed (holds every wanted piece). Once another leecher is among the peers (one lacks a wanted piece), only the
+ *       {@link #STREAM_WINDOW} pieces from the reader's position go in order and the rest rarest first: leechers that
+ *       all download strictly in order hold the same prefix, fetch the same pieces from the seed and have nothing to
+ *       trade, which starves tit-for-tat (BEP 3) and wastes the seed's upload on duplicates.</li>
  *   <li><b>Retry elsewhere first</b>: a piece that timed out, errored or failed its hash at a peer is not asked of
  *       that peer again while another unchoking peer has it.</li>
  *   <li><b>Penalties</b>: bad hashes are counted in the node-wide {@link PeerPenalties}; a banned peer gets no more
@@ -56,6 +60,13 @@ public final class PiecePicker {
      * slow or dying peers, while wasting at most 2 x 256 KiB per piece of the (short) endgame tail.
      */
     public static final int DEFAULT_ENDGAME_MAX_REQUESTS_PER_PIECE = 3;
+    /**
+     * Pieces from the earliest missing one that a streaming download ({@link #setInOrder}) fetches in order while other
+     * leechers are among its peers: the piece the reader waits for and the next (512 KiB). Few, because leechers at
+     * the same position fetch their window pieces from the same seed, each a duplicate of the seed's upload; the rest
+     * follows rarest first.
+     */
+    public static final int STREAM_WINDOW = 2;
 
     /** Why a request did not yield a verified piece. */
     public enum FailureReason {
@@ -309,6 +320,8 @@ public final class PiecePicker {
     private int pickNormal(Peer p) {
         int best = Integer.MAX_VALUE;
         int tieCount = 0;
+        // Streaming among leechers: in order up to windowEnd only, rarest first beyond it (class comment).
+        int windowEnd = !inOrder ? -1 : leechersPresent() ? firstMissing() + STREAM_WINDOW : Integer.MAX_VALUE;
         for (int w = 0; w < words; w++) {
             long cand = p.has[w] & wanted[w] & ~held[w] & ~inFlight[w];
             for (; cand != 0; cand &= cand - 1) {
@@ -316,8 +329,10 @@ public final class PiecePicker {
                 if (avoided(p, i)) {
                     continue;
                 }
-                // Failed pieces first, then rarest (lowest availability) or earliest. Indexes are < MAX_PIECES < 2^20.
-                int key = ((retry[w] & (1L << i)) != 0 ? 0 : 1 << 20) + (inOrder ? i : availability[i]);
+                // Failed pieces first, then earliest (in the window) or rarest (lowest availability). Indexes are
+                // < MAX_PIECES < 2^20, availability < 2^20.
+                int key = ((retry[w] & (1L << i)) != 0 ? 0 : 1 << 22)
+                        + (i < windowEnd ? i : (1 << 21) + availability[i]);
                 if (key < best) {
                     best = key;
                     tieCount = 0;
@@ -328,6 +343,32 @@ public final class PiecePicker {
             }
         }
         return tieCount == 0 ? -1 : ties[tieCount == 1 ? 0 : random.nextInt(tieCount)];
+    }
+
+    /** True if a usable peer lacks a wanted piece: it is downloading too (a leecher), not a seed. */
+    private boolean leechersPresent() {
+        for (Peer q : peers.values()) {
+            if (q.banned) {
+                continue;
+            }
+            for (int w = 0; w < words; w++) {
+                if ((wanted[w] & ~q.has[w]) != 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The earliest wanted piece not held (where a streaming reader waits); pieceCount if none. */
+    private int firstMissing() {
+        for (int w = 0; w < words; w++) {
+            long missing = wanted[w] & ~held[w];
+            if (missing != 0) {
+                return w * 64 + Long.numberOfTrailingZeros(missing);
+            }
+        }
+        return pieceCount;
     }
 
     private int pickEndgame(Peer p) {

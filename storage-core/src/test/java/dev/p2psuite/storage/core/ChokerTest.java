@@ -220,6 +220,31 @@ class ChokerTest {
     }
 
     @Test
+    void seedingRoundRobinSharesBytesEvenlySoAGreedyPeerWaits() {
+        Choker c = new Choker(Config.DEFAULT.withFreeRiderCreditBytes(0), new SplittableRandom(8), null);
+        List<NodeId> ps = peers(1, 6);
+        c.tick(T0);
+        ps.forEach(p -> c.onInterested(p, T0));
+        NodeId greedy = ps.get(0);
+        int greedyTurns = 0;
+        for (int s = 10; s <= 120; s += 10) {
+            Instant now = T0.plusSeconds(s);
+            // Whoever is unchoked takes pieces; the greedy peer (no other source) takes ten times as much.
+            for (NodeId p : c.unchoked()) {
+                c.recordSent(p, p.equals(greedy) ? 10 * Manifest.PIECE_SIZE : Manifest.PIECE_SIZE, now);
+            }
+            c.tick(now);
+            if (c.isUnchoked(greedy)) {
+                greedyTurns++;
+            }
+        }
+        // 12 rechokes x 5 unchoked (4 regular, 1 optimistic) over 6 peers is 10 turns each by turns; by bytes the
+        // greedy peer, taking ten times as much per turn, gets far fewer.
+        System.out.println("round robin by bytes: the greedy peer was unchoked at " + greedyTurns + " of 12 rechokes");
+        assertThat(greedyTurns).isLessThanOrEqualTo(5);
+    }
+
+    @Test
     void seedingFastestUploadKeepsThePeersThatTakeDataFastest() {
         Choker c = new Choker(Config.DEFAULT.withSeedingPolicy(SeedingPolicy.FASTEST_UPLOAD),
                 new SplittableRandom(9), null);
@@ -296,6 +321,48 @@ class ChokerTest {
         c.onNotInterested(other, T0.plusSeconds(300));
         c.tick(T0.plusSeconds(300));
         assertThat(c.isOptimistic(freeRider)).isTrue();
+    }
+
+    @Test
+    void optimisticHolderThatTakesItsCreditAndGivesNothingLosesTheSlotAtTheNextRechoke() {
+        Choker c = leecher(16);
+        List<NodeId> contributors = peers(1, 4);
+        NodeId other = peer(50);
+        NodeId freeRider = peer(100);
+        contributors.forEach(p -> c.onInterested(p, T0));
+        c.onInterested(freeRider, T0);
+        contributors.forEach(p -> c.recordReceived(p, 50_000, T0));
+        c.tick(T0);
+        assertThat(c.isOptimistic(freeRider)).as("the only peer left for the optimistic slot").isTrue();
+        c.onInterested(other, T0.plusSeconds(1));
+        c.recordSent(freeRider, Choker.FREE_RIDER_CREDIT_BYTES, T0.plusSeconds(2)); // took its credit, gave nothing
+        c.tick(T0.plusSeconds(10)); // the next rechoke, well before the 30 s rotation
+        assertThat(c.isUnchoked(freeRider)).isFalse();
+        assertThat(c.isOptimistic(other)).isTrue();
+    }
+
+    @Test
+    void peerOnCreditIsRefusedOnceItsCreditIsSpentWhileAContributorWaits() {
+        Choker c = leecher(17);
+        NodeId contributor = peer(1);
+        NodeId waiting = peer(2);
+        NodeId freeRider = peer(100);
+        c.onInterested(freeRider, T0);
+        c.tick(T0);
+        assertThat(c.isUnchoked(freeRider)).as("a spare slot, on credit").isTrue();
+        c.onInterested(contributor, T0);
+        c.recordReceived(contributor, 50_000, T0);
+        c.recordSent(freeRider, Choker.FREE_RIDER_CREDIT_BYTES, T0.plusSeconds(1));
+        assertThat(c.onRequest(freeRider, T0.plusSeconds(1)).serve()).as("nobody else waits").isTrue();
+        for (int i = 3; i <= 7; i++) { // everyone else interested and choked would wait
+            c.onInterested(peer(i), T0);
+            c.recordReceived(peer(i), 10_000, T0);
+        }
+        c.onInterested(waiting, T0);
+        c.recordReceived(waiting, 10_000, T0);
+        assertThat(c.onRequest(freeRider, T0.plusSeconds(2)).serve()).isFalse();
+        c.rechoke(T0.plusSeconds(2));
+        assertThat(c.isUnchoked(freeRider)).isFalse();
     }
 
     @Test

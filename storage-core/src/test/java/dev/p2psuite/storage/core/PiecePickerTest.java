@@ -63,13 +63,50 @@ class PiecePickerTest {
     void inOrderRequestsTheEarliestMissingPiecesSoAStreamingReaderAdvances() {
         PiecePicker p = picker(100, new Config(8, 3), new PeerPenalties(), 4);
         p.setInOrder(true);
-        p.addPeer(A, Bitfield.full(100));
-        p.addPeer(B, range(100, 50, 100)); // rarity would put 0..49 first; order must not care
+        p.addPeer(A, Bitfield.full(100)); // seeds only: nobody to trade with, so strictly in order
+        p.addPeer(B, Bitfield.full(100));
         assertThat(p.pickUpTo(A, 64)).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
-        assertThat(p.pickUpTo(B, 64)).containsExactly(50, 51, 52, 53, 54, 55, 56, 57); // the earliest B has
+        assertThat(p.pickUpTo(B, 64)).containsExactly(8, 9, 10, 11, 12, 13, 14, 15);
         p.onPieceFailed(A, 3, PiecePicker.FailureReason.TIMEOUT);
+        p.onPieceVerified(B, 8);
+        assertThat(p.pickUpTo(B, 2)).containsExactly(3).as("a failed piece comes back first, elsewhere");
         p.onPieceVerified(A, 0);
-        assertThat(p.pickUpTo(A, 2)).containsExactly(3, 8).as("a failed piece comes back first");
+        assertThat(p.pickUpTo(A, 2)).containsExactly(16, 17);
+    }
+
+    @Test
+    void streamingAmongLeechersFetchesOnlyAWindowInOrderAndTheRestRarestFirst() {
+        PiecePicker p = picker(100, new Config(8, 3), new PeerPenalties(), 4);
+        p.setInOrder(true);
+        p.addPeer(A, Bitfield.full(100));
+        p.addPeer(B, range(100, 50, 100)); // a leecher: pieces 0..49 are the rare ones
+        List<Integer> first = list(p.pickUpTo(A, 64));
+        assertThat(first).hasSize(8).startsWith(0, 1); // the reader's next pieces, in order
+        List<Integer> beyond = first.subList(PiecePicker.STREAM_WINDOW, first.size());
+        assertThat(beyond).as("then the rarest (0..49), at random, not the earliest")
+                .allMatch(i -> i >= PiecePicker.STREAM_WINDOW && i < 50).isNotEqualTo(List.of(2, 3, 4, 5, 6, 7));
+        p.onPieceVerified(A, 0);
+        p.onPieceVerified(A, 1);
+        // The window moved to 2..3: whichever of them is not requested yet comes next.
+        List<Integer> windowNow = new ArrayList<>(List.of(2, 3));
+        windowNow.removeAll(first);
+        assertThat(list(p.pickUpTo(A, 2))).startsWith(windowNow.toArray(Integer[]::new));
+
+        // Once the leecher is a seed too, strict order returns.
+        PiecePicker later = picker(100, new Config(8, 3), new PeerPenalties(), 4);
+        later.setInOrder(true);
+        later.addPeer(A, Bitfield.full(100));
+        later.addPeer(B, range(100, 50, 100));
+        later.addPeer(B, Bitfield.full(100));
+        assertThat(later.pickUpTo(A, 64)).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
+    }
+
+    private static List<Integer> list(int[] a) {
+        List<Integer> out = new ArrayList<>();
+        for (int x : a) {
+            out.add(x);
+        }
+        return out;
     }
 
     @Test

@@ -3,13 +3,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JAR=$ROOT/bench/target/bench-0.1.0-SNAPSHOT.jar
 
 bench_java() { # class args...
-  if [ ! -f "$JAR" ] || [ -n "$(find "$ROOT"/*/src -newer "$JAR" -print -quit)" ]; then
-    echo "building (mvn -pl bench -am install -DskipTests)..." >&2
-    (cd "$ROOT" && mvn -B -q -pl bench -am install -DskipTests >&2)
-  fi
+  # Built with `package` (never `install`: nothing goes into ~/.m2) and run on a classpath the same reactor
+  # resolved, so the sibling modules are this working tree's target/ jars, not whatever ~/.m2 holds.
   local cp_file=$ROOT/bench/target/classpath.txt
-  if [ ! -f "$cp_file" ] || [ "$cp_file" -ot "$JAR" ]; then
-    (cd "$ROOT/bench" && mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >&2)
+  if [ ! -f "$JAR" ] || [ ! -f "$cp_file" ] || [ "$cp_file" -ot "$JAR" ] || grep -q '/dev/p2psuite/' "$cp_file" \
+     || [ -n "$(find "$ROOT"/*/src "$ROOT"/pom.xml "$ROOT"/*/pom.xml -newer "$JAR" -print -quit)" ]; then
+    echo "building (mvn -pl bench -am package dependency:build-classpath -DskipTests)..." >&2
+    (cd "$ROOT" && mvn -B -q -pl bench -am -DskipTests package dependency:build-classpath \
+      -Dmdep.outputFile=target/classpath.txt >&2) || return 1
   fi
   local class=$1; shift
   java -Xmx1g -cp "$JAR:$(cat "$cp_file")" "dev.p2psuite.bench.$class" "$@"

@@ -135,15 +135,12 @@ public final class RemotePieceStore implements PieceStore {
     @Override
     public CompletableFuture<Void> putPiece(byte[] sha256, byte[] data) {
         return remote(() -> pieces.putAsync(key(MemoryPieceStore.key(sha256)), data)).handle((previous, failure) -> {
+            if (failure == null) {
+                return null;
+            }
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
-            if (cause instanceof TransportException) {
-                throw unreachable(cause);
-            }
-            if (failure != null) {
-                throw failure instanceof CompletionException c ? c : new CompletionException(failure);
-            }
-            return null;
+            throw cause instanceof TransportException ? unreachable(cause) : new CompletionException(cause);
         });
     }
 

@@ -3,6 +3,7 @@ package dev.p2psuite.gateway;
 import dev.p2psuite.grpc.CallThread;
 import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.GrpcFutures;
+import dev.p2psuite.grpc.RawMessages;
 import static dev.p2psuite.gateway.InternalCalls.dhtCall;
 import static dev.p2psuite.gateway.InternalCalls.relay;
 import static dev.p2psuite.gateway.InternalCalls.statusOf;
@@ -48,6 +49,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.InputStream;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -96,11 +98,11 @@ public class ContentApi {
 
     /** Streams a put into storage-service, then announces the node as a provider. */
     StreamObserver<PutContentRequest> put(StreamObserver<PutContentResponse> responses) {
-        StreamObserver<byte[]> raw = putRaw(responses);
+        StreamObserver<InputStream> raw = putRaw(responses);
         return new StreamObserver<>() {
             @Override
             public void onNext(PutContentRequest value) {
-                raw.onNext(value.toByteArray());
+                raw.onNext(RawMessages.BYTES.stream(value.toByteArray()));
             }
 
             @Override
@@ -119,12 +121,12 @@ public class ContentApi {
      * {@link #put} with each request as the client serialized it: passed to storage-service unparsed (the two
      * PutContentRequest messages have the same fields and numbers; storage-service validates them).
      */
-    StreamObserver<byte[]> putRaw(StreamObserver<PutContentResponse> responses) {
+    StreamObserver<InputStream> putRaw(StreamObserver<PutContentResponse> responses) {
         ServerCallStreamObserver<PutContentResponse> client = (ServerCallStreamObserver<PutContentResponse>) responses;
         client.disableAutoRequest();
         Executor loop = CallThread.current();
         Put put = new Put(client, loop);
-        ClientCall<byte[], dev.p2psuite.proto.storage.v1.PutContentResponse> call = services.storageOnThisThread().newCall(
+        ClientCall<InputStream, dev.p2psuite.proto.storage.v1.PutContentResponse> call = services.storageOnThisThread().newCall(
                 RawContentMethods.STORAGE_PUT, io.grpc.CallOptions.DEFAULT.withExecutor(loop)
                         .withOnReadyThreshold(dev.p2psuite.grpc.WireLimits.BULK_ON_READY_THRESHOLD_BYTES));
         io.grpc.stub.ClientCalls.asyncClientStreamingCall(call, put);
@@ -133,10 +135,10 @@ public class ContentApi {
     }
 
     /** One put: client → this gateway → storage-service, one message at a time. */
-    private final class Put implements ClientResponseObserver<byte[], dev.p2psuite.proto.storage.v1.PutContentResponse> {
+    private final class Put implements ClientResponseObserver<InputStream, dev.p2psuite.proto.storage.v1.PutContentResponse> {
         final ServerCallStreamObserver<PutContentResponse> client;
         final Executor loop;
-        ClientCallStreamObserver<byte[]> storage;
+        ClientCallStreamObserver<InputStream> storage;
         dev.p2psuite.proto.storage.v1.PutContentResponse stored;
         boolean waiting;
         boolean ended;
@@ -147,7 +149,7 @@ public class ContentApi {
         }
 
         @Override
-        public void beforeStart(ClientCallStreamObserver<byte[]> storage) {
+        public void beforeStart(ClientCallStreamObserver<InputStream> storage) {
             this.storage = storage;
             storage.setOnReadyHandler(() -> {
                 if (waiting && !ended) {
@@ -157,15 +159,18 @@ public class ContentApi {
             });
         }
 
-        final StreamObserver<byte[]> requests = new StreamObserver<>() {
+        /** The client's requests as received ({@link RawMessages#DETACHED}); each is sent on or closed. */
+        final StreamObserver<InputStream> requests = new StreamObserver<>() {
             @Override
-            public void onNext(byte[] request) {
+            public void onNext(InputStream request) {
                 if (ended) {
+                    RawMessages.closeQuietly(request);
                     return;
                 }
                 // The two messages have the same fields and numbers: pass the bytes on. An empty message has neither
                 // part; anything else storage-service checks (start first and once, chunk sizes, metadata).
-                if (request.length == 0) {
+                if (isEmpty(request)) {
+                    RawMessages.closeQuietly(request);
                     fail(Status.INVALID_ARGUMENT.withDescription(
                             "each PutContent message needs `start` (first) or `chunk`; got an empty message"));
                     return;
@@ -191,6 +196,14 @@ public class ContentApi {
                 }
             }
         };
+
+        private static boolean isEmpty(InputStream request) {
+            try {
+                return request.available() == 0; // KnownLength: its whole length
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
 
         private void fail(Status status) {
             ended = true;
@@ -479,7 +492,7 @@ public class ContentApi {
                         public void onNext(java.io.InputStream data) {
                             // data holds the transport's buffers until closed: sent, it is closed by the transport.
                             if (ended || client.isCancelled()) {
-                                RawContentMethods.closeQuietly(data);
+                                RawMessages.closeQuietly(data);
                                 return;
                             }
                             if (rawChunks) {
@@ -499,7 +512,7 @@ public class ContentApi {
                                     end(Status.INTERNAL.withDescription("storage-service sent a bad chunk: " + e));
                                     return;
                                 } finally {
-                                    RawContentMethods.closeQuietly(data);
+                                    RawMessages.closeQuietly(data);
                                 }
                                 client.onNext(GetContentResponse.newBuilder().setChunk(Chunk.newBuilder()
                                         .setOffset(chunk.getOffset()).setData(chunk.getData())).build());

@@ -31,7 +31,7 @@ final class PeerRoutes {
 
         @Override
         public ServerServiceDefinition bindService() {
-            return PeerRpcForwarder.forward(DhtPeerGrpc.getServiceDescriptor(), services.dht());
+            return PeerRpcForwarder.forward(DhtPeerGrpc.getServiceDescriptor(), services::dht);
         }
     }
 
@@ -43,7 +43,7 @@ final class PeerRoutes {
 
         @Override
         public ServerServiceDefinition bindService() {
-            return PeerRpcForwarder.forward(SearchPeerGrpc.getServiceDescriptor(), services.dht());
+            return PeerRpcForwarder.forward(SearchPeerGrpc.getServiceDescriptor(), services::dht);
         }
     }
 
@@ -55,7 +55,8 @@ final class PeerRoutes {
 
         @Override
         public ServerServiceDefinition bindService() {
-            return PeerRpcForwarder.forward(PiecePeerGrpc.getServiceDescriptor(), services.storage());
+            // Piece streams on a channel driven by the caller's own event loop: no hand-over between threads per piece.
+            return PeerRpcForwarder.forward(PiecePeerGrpc.getServiceDescriptor(), services::storageOnThisThread);
         }
     }
 
@@ -67,7 +68,7 @@ final class PeerRoutes {
 
         @Override
         public ServerServiceDefinition bindService() {
-            return PeerRpcForwarder.forward(RelayPeerGrpc.getServiceDescriptor(), services.relay());
+            return PeerRpcForwarder.forward(RelayPeerGrpc.getServiceDescriptor(), services::relay);
         }
     }
 }

@@ -17,47 +17,51 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * Routes a peer-facing service, unparsed, to the node service that owns it. Messages cross as bytes (no
- * parse, no re-encode); flow control is end to end, so a slow caller slows the stream at its source.
+ * Routes a peer-facing service, unparsed, to the node service that owns it. Messages cross as the transport's own
+ * buffers ({@link RawMessages#DETACHED}: no parse, no copy into an array, no re-encode); flow control is end to end,
+ * so a slow caller slows the stream at its source.
  * The caller's node ID, authenticated by {@link dev.p2psuite.grpc.PeerSessionInterceptor}, travels as {@link PeerMetadata#PEER_ID},
  * with its address and newest verified record ({@link PeerMetadata#PEER_ADDRESS}, {@link PeerMetadata#PEER_RECORD}).
  */
 final class PeerRpcForwarder {
 
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = RawMessages.BYTES;
+    private static final MethodDescriptor.Marshaller<InputStream> RAW = RawMessages.DETACHED;
 
     private PeerRpcForwarder() {
     }
 
     /**
-     * A definition serving every method of {@code service} by forwarding to {@code target}. The schema
-     * descriptors are kept, so gRPC reflection describes the real messages.
+     * A definition serving every method of {@code service} by forwarding to the channel {@code target} gives when a
+     * call starts (on the call's thread). The schema descriptors are kept, so gRPC reflection describes the real
+     * messages.
      */
-    static ServerServiceDefinition forward(ServiceDescriptor service, Channel target) {
+    static ServerServiceDefinition forward(ServiceDescriptor service, Supplier<? extends Channel> target) {
         ServiceDescriptor.Builder raw = ServiceDescriptor.newBuilder(service.getName())
                 .setSchemaDescriptor(service.getSchemaDescriptor());
-        List<MethodDescriptor<byte[], byte[]>> methods = new ArrayList<>();
+        List<MethodDescriptor<InputStream, InputStream>> methods = new ArrayList<>();
         for (MethodDescriptor<?, ?> m : service.getMethods()) {
-            MethodDescriptor<byte[], byte[]> bytes = m.toBuilder(BYTES, BYTES).build();
+            MethodDescriptor<InputStream, InputStream> bytes = m.toBuilder(RAW, RAW).build();
             methods.add(bytes);
             raw.addMethod(bytes);
         }
         ServerServiceDefinition.Builder definition = ServerServiceDefinition.builder(raw.build());
-        for (MethodDescriptor<byte[], byte[]> m : methods) {
+        for (MethodDescriptor<InputStream, InputStream> m : methods) {
             definition.addMethod(m, new Handler(m, target));
         }
         return definition.build();
     }
 
-    private record Handler(MethodDescriptor<byte[], byte[]> method, Channel target)
-            implements ServerCallHandler<byte[], byte[]> {
+    private record Handler(MethodDescriptor<InputStream, InputStream> method, Supplier<? extends Channel> target)
+            implements ServerCallHandler<InputStream, InputStream> {
 
         @Override
-        public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> inbound, Metadata headers) {
+        public ServerCall.Listener<InputStream> startCall(ServerCall<InputStream, InputStream> inbound, Metadata headers) {
             NodeId peer = PeerMetadata.AUTHENTICATED_PEER.get();
             if (peer == null) { // the interceptor guarantees it; a missing one is a wiring bug, not a caller error
                 inbound.close(Status.INTERNAL.withDescription("peer call reached the forwarder unauthenticated"),
@@ -89,7 +93,7 @@ final class PeerRpcForwarder {
             if (!method.getType().clientSendsOneMessage()) {
                 options = options.withOnReadyThreshold(dev.p2psuite.grpc.WireLimits.BULK_ON_READY_THRESHOLD_BYTES);
             }
-            ClientCall<byte[], byte[]> outbound = target.newCall(method, options);
+            ClientCall<InputStream, InputStream> outbound = target.get().newCall(method, options);
             Pipe pipe = new Pipe(inbound, outbound);
             outbound.start(pipe.responses, outHeaders);
             // One message at a time each way; the next is asked for once the other side can take it.
@@ -101,26 +105,27 @@ final class PeerRpcForwarder {
 
     /**
      * Both directions of one forwarded call, all on the caller's event loop. A direction that could not pass a
-     * message on waits (its flag set) until the receiving side reports ready, then asks for the next message.
+     * message on waits (its flag set) until the receiving side reports ready, then asks for the next message. A
+     * message is handed to the other side's transport, which closes it once sent.
      */
     private static final class Pipe {
-        private final ServerCall<byte[], byte[]> inbound;
-        private final ClientCall<byte[], byte[]> outbound;
+        private final ServerCall<InputStream, InputStream> inbound;
+        private final ClientCall<InputStream, InputStream> outbound;
         private final boolean singleRequest;
         private boolean requestsWaiting;
         private boolean responsesWaiting;
 
-        Pipe(ServerCall<byte[], byte[]> inbound, ClientCall<byte[], byte[]> outbound) {
+        Pipe(ServerCall<InputStream, InputStream> inbound, ClientCall<InputStream, InputStream> outbound) {
             this.inbound = inbound;
             this.outbound = outbound;
             this.singleRequest = inbound.getMethodDescriptor().getType().clientSendsOneMessage();
         }
 
         /** Caller → owning service. */
-        final ServerCall.Listener<byte[]> requests = new ServerCall.Listener<>() {
+        final ServerCall.Listener<InputStream> requests = new ServerCall.Listener<>() {
             @Override
-            public void onMessage(byte[] message) {
-                outbound.sendMessage(message);
+            public void onMessage(InputStream message) {
+                send(message, outbound::sendMessage);
                 // A single-request call needs no pacing, and its half-close arrives only with demand.
                 if (singleRequest || outbound.isReady()) {
                     inbound.request(1);
@@ -149,15 +154,15 @@ final class PeerRpcForwarder {
         };
 
         /** Owning service → caller. */
-        final ClientCall.Listener<byte[]> responses = new ClientCall.Listener<>() {
+        final ClientCall.Listener<InputStream> responses = new ClientCall.Listener<>() {
             @Override
             public void onHeaders(Metadata headers) {
                 inbound.sendHeaders(headers);
             }
 
             @Override
-            public void onMessage(byte[] message) {
-                inbound.sendMessage(message);
+            public void onMessage(InputStream message) {
+                send(message, inbound::sendMessage);
                 if (inbound.isReady()) {
                     outbound.request(1);
                 } else {
@@ -178,5 +183,15 @@ final class PeerRpcForwarder {
                 }
             }
         };
+
+        /** Hands {@code message} to a transport, which closes it once sent; if refused (the call ended), closes it. */
+        private static void send(InputStream message, java.util.function.Consumer<InputStream> transport) {
+            try {
+                transport.accept(message);
+            } catch (RuntimeException e) {
+                RawMessages.closeQuietly(message);
+                throw e;
+            }
+        }
     }
 }

@@ -5,9 +5,6 @@ import dev.p2psuite.proto.gateway.v1.GetContentResponse;
 import dev.p2psuite.proto.gateway.v1.NodeApiGrpc;
 import dev.p2psuite.proto.storage.v1.ReadContentRequest;
 import dev.p2psuite.proto.storage.v1.StorageInternalGrpc;
-import io.grpc.Detachable;
-import io.grpc.Drainable;
-import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
@@ -15,7 +12,6 @@ import io.grpc.ServiceDescriptor;
 import io.grpc.protobuf.ProtoUtils;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 
 /**
  * Content bytes through the gateway without parsing them: node_api's {@code PutContentRequest} and storage_internal's
@@ -25,7 +21,7 @@ import java.io.OutputStream;
  * message. storage-service validates every message, as it did when the gateway re-encoded them.
  *
  * <p>A read chunk is not even copied out of the transport: grpc-java hands a received message over as a
- * {@link Detachable} stream over the network buffers it arrived in, which is detached (no copy) and drained into the
+ * {@link RawMessages#DETACHED} stream over the network buffers it arrived in, which is drained into the
  * client's stream when sent. Before, each 256 KiB chunk was first copied into a new zero-filled {@code byte[]}: perf
  * showed the copy, the zeroing and the young collections it caused as a fifth of the gateway's CPU while forwarding.
  */
@@ -33,9 +29,6 @@ final class RawContentMethods {
 
     /** {@code GetContentResponse.chunk} is field 3, length-delimited. */
     private static final int CHUNK_TAG = (3 << 3) | 2;
-    /** Bytes moved per copy when draining a chunk: small enough to stay in the CPU's caches. */
-    private static final int DRAIN_BYTES = 32 * 1024;
-    private static final ThreadLocal<byte[]> DRAIN_BUFFER = ThreadLocal.withInitial(() -> new byte[DRAIN_BYTES]);
 
     private RawContentMethods() {
     }
@@ -52,37 +45,18 @@ final class RawContentMethods {
 
         @Override
         public void close() {
-            closeQuietly(readContentResponse);
+            RawMessages.closeQuietly(readContentResponse);
         }
     }
 
-    /**
-     * Messages parsed as streams over the transport's own buffers: detached when the transport offers it (grpc-java's
-     * Netty and in-process transports do), else copied once. The caller closes each one.
-     */
-    static final MethodDescriptor.Marshaller<InputStream> DETACHED = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(InputStream value) {
-            return value;
-        }
-
-        @Override
-        public InputStream parse(InputStream stream) {
-            if (stream instanceof Detachable detachable) {
-                return detachable.detach();
-            }
-            return new java.io.ByteArrayInputStream(RawMessages.BYTES.parse(stream));
-        }
-    };
-
     /** storage_internal ReadContent with its responses left serialized, in the transport's buffers. */
     static final MethodDescriptor<ReadContentRequest, InputStream> READ_CONTENT = StorageInternalGrpc
-            .getReadContentMethod().toBuilder(ProtoUtils.marshaller(ReadContentRequest.getDefaultInstance()), DETACHED)
+            .getReadContentMethod().toBuilder(ProtoUtils.marshaller(ReadContentRequest.getDefaultInstance()), RawMessages.DETACHED)
             .build();
 
     /** storage_internal PutContent with its requests passed on serialized. */
-    static final MethodDescriptor<byte[], dev.p2psuite.proto.storage.v1.PutContentResponse> STORAGE_PUT =
-            StorageInternalGrpc.getPutContentMethod().toBuilder(RawMessages.BYTES,
+    static final MethodDescriptor<InputStream, dev.p2psuite.proto.storage.v1.PutContentResponse> STORAGE_PUT =
+            StorageInternalGrpc.getPutContentMethod().toBuilder(RawMessages.DETACHED,
                     ProtoUtils.marshaller(dev.p2psuite.proto.storage.v1.PutContentResponse.getDefaultInstance())).build();
 
     /**
@@ -96,7 +70,7 @@ final class RawContentMethods {
         @Override
         public InputStream stream(Object value) {
             if (value instanceof RawChunk raw) {
-                return new PrefixedBytes(raw.readContentResponse());
+                return RawMessages.prefixed(chunkHeader(raw.readContentResponse()), raw.readContentResponse());
             }
             return proto.stream((GetContentResponse) value);
         }
@@ -120,8 +94,8 @@ final class RawContentMethods {
                 NodeApiGrpc.getGetContentMethod().toBuilder(
                         ProtoUtils.marshaller(dev.p2psuite.proto.gateway.v1.GetContentRequest.getDefaultInstance()),
                         GET_RESPONSES).build();
-        MethodDescriptor<byte[], dev.p2psuite.proto.gateway.v1.PutContentResponse> rawPut =
-                NodeApiGrpc.getPutContentMethod().toBuilder(RawMessages.BYTES,
+        MethodDescriptor<InputStream, dev.p2psuite.proto.gateway.v1.PutContentResponse> rawPut =
+                NodeApiGrpc.getPutContentMethod().toBuilder(RawMessages.DETACHED,
                         ProtoUtils.marshaller(dev.p2psuite.proto.gateway.v1.PutContentResponse.getDefaultInstance()))
                         .build();
         ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(service.getName())
@@ -150,90 +124,22 @@ final class RawContentMethods {
         return definition.build();
     }
 
-    static void closeQuietly(InputStream stream) {
+    /** The length-delimited field header of a GetContentResponse chunk holding {@code body} (its whole length). */
+    private static byte[] chunkHeader(InputStream body) {
+        int len;
         try {
-            stream.close();
-        } catch (IOException | RuntimeException e) {
-            // releasing buffers does not fail in practice; nothing to do if it did
+            len = body.available(); // KnownLength: the whole serialized ReadContentResponse
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
-    }
-
-    /**
-     * A length-delimited field header followed by the chunk's bytes, drained into the transport through a small
-     * reused buffer (two cache-resident copies instead of a 256 KiB allocation). Closing it closes the chunk.
-     */
-    private static final class PrefixedBytes extends InputStream implements Drainable, KnownLength {
-        private final byte[] header;
-        private final InputStream body;
-        private int headerPos;
-
-        PrefixedBytes(InputStream body) {
-            this.body = body;
-            int len;
-            try {
-                len = body.available(); // KnownLength: the whole serialized ReadContentResponse
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            byte[] h = new byte[6];
-            int n = 0;
-            h[n++] = (byte) CHUNK_TAG;
-            while ((len & ~0x7F) != 0) {
-                h[n++] = (byte) ((len & 0x7F) | 0x80);
-                len >>>= 7;
-            }
-            h[n++] = (byte) len;
-            this.header = java.util.Arrays.copyOf(h, n);
+        byte[] h = new byte[6];
+        int n = 0;
+        h[n++] = (byte) CHUNK_TAG;
+        while ((len & ~0x7F) != 0) {
+            h[n++] = (byte) ((len & 0x7F) | 0x80);
+            len >>>= 7;
         }
-
-        @Override
-        public int drainTo(OutputStream target) throws IOException {
-            int total = 0;
-            if (headerPos < header.length) {
-                target.write(header, headerPos, header.length - headerPos);
-                total += header.length - headerPos;
-                headerPos = header.length;
-            }
-            byte[] buffer = DRAIN_BUFFER.get();
-            for (int n; (n = body.read(buffer, 0, buffer.length)) > 0; ) {
-                target.write(buffer, 0, n);
-                total += n;
-            }
-            return total;
-        }
-
-        @Override
-        public int available() throws IOException {
-            return header.length - headerPos + body.available();
-        }
-
-        @Override
-        public int read() throws IOException {
-            if (headerPos < header.length) {
-                return header[headerPos++] & 0xFF;
-            }
-            return body.read();
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (len == 0) {
-                return 0;
-            }
-            int n = 0;
-            while (headerPos < header.length && n < len) {
-                b[off + n++] = header[headerPos++];
-            }
-            if (n == len) {
-                return n;
-            }
-            int r = body.read(b, off + n, len - n);
-            return r < 0 ? (n == 0 ? -1 : n) : n + r;
-        }
-
-        @Override
-        public void close() {
-            closeQuietly(body);
-        }
+        h[n++] = (byte) len;
+        return java.util.Arrays.copyOf(h, n);
     }
 }

@@ -241,15 +241,13 @@ public final class ContentBench {
     }
 
     /**
-     * Moves 64 MiB of other random bytes from the seeders to the downloader first, so the timed get measures the
+     * Moves {@link #warmUpMib} MiB of other random bytes from the seeders to the downloader first, so the timed get measures the
      * services' compiled code (as in a node that has been running a while), not the JIT compiling it.
      */
     private static void warmUpTransfer(List<ManagedChannel> gateways, int seeders, Path file) throws Exception {
         Path warm = file.resolveSibling("warm-up.bin");
-        int warmMib = Integer.parseInt(System.getenv().getOrDefault("BENCH_WARMUP_MIB", "64"));
-        byte[] bytes = new byte[warmMib << 20];
-        new java.util.Random().nextBytes(bytes);
-        Files.write(warm, bytes);
+        int warmMib = warmUpMib();
+        writeRandom(warm, warmMib);
         try {
             String id = null;
             for (int node = 1; node <= seeders; node++) {
@@ -264,16 +262,37 @@ public final class ContentBench {
         }
     }
 
-    /** Puts 64 MiB of other random bytes first, so the figures are of compiled code, not of the JIT at work. */
+    /** Puts {@link #warmUpMib} MiB of other random bytes first, so the figures are of compiled code, not of the JIT at work. */
     private static void warmUp(ManagedChannel gateway, Path file) throws Exception {
         Path warm = file.resolveSibling("warm-up.bin");
-        byte[] bytes = new byte[64 << 20];
-        new java.util.Random().nextBytes(bytes);
-        Files.write(warm, bytes);
+        writeRandom(warm, warmUpMib());
         try {
             put(gateway, warm);
         } finally {
             Files.delete(warm);
+        }
+    }
+
+    /**
+     * MiB moved before the timed part ({@code BENCH_WARMUP_MIB}, default {@value #DEFAULT_WARMUP_MIB}): a fresh service
+     * JVM is still compiling its per-piece paths (thousands of methods, each reaching the JIT's thresholds at its own
+     * pace) after the first 64 MiB; the timed part should measure a node that has been running a while.
+     */
+    private static int warmUpMib() {
+        return Integer.parseInt(System.getenv().getOrDefault("BENCH_WARMUP_MIB", String.valueOf(DEFAULT_WARMUP_MIB)));
+    }
+
+    private static final int DEFAULT_WARMUP_MIB = 256;
+
+    /** A file of {@code mib} MiB of random bytes, written 1 MiB at a time. */
+    private static void writeRandom(Path file, int mib) throws IOException {
+        java.util.Random random = new java.util.Random();
+        byte[] block = new byte[1 << 20];
+        try (var out = Files.newOutputStream(file)) {
+            for (int i = 0; i < mib; i++) {
+                random.nextBytes(block);
+                out.write(block);
+            }
         }
     }
 

@@ -64,7 +64,7 @@ class FreeRiderSwarmTest {
     static final int NODES = 1 + CONTRIBUTORS + 1;
     static final int SEEDER = 1;
     static final int FREE_RIDER = NODES;
-    static final int SIZE = Integer.getInteger("p2p.freerider.size-mib", 16) * 1024 * 1024;
+    static final int SIZE = Integer.getInteger("p2p.freerider.size-mib", 48) * 1024 * 1024;
     static final long LEECHER_DOWNLOAD_LIMIT = Long.getLong("p2p.freerider.download-limit", 1024 * 1024);
     static final long SEEDER_UPLOAD_LIMIT = Long.getLong("p2p.freerider.seeder-limit", 2048 * 1024);
     static final long FREE_RIDER_CREDIT = Long.getLong("p2p.freerider.credit", 256 * 1024);
@@ -153,7 +153,7 @@ class FreeRiderSwarmTest {
         go.countDown();
         Map<Integer, Double> times = new HashMap<>();
         for (int node : leechers) {
-            times.put(node, finished.get(node).get(150, TimeUnit.SECONDS));
+            times.put(node, finished.get(node).get(300, TimeUnit.SECONDS));
         }
         pool.shutdown();
         sampler.shutdownNow();

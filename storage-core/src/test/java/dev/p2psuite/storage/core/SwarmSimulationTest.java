@@ -40,6 +40,7 @@ class SwarmSimulationTest {
     private static final long KIB = 1024;
     private static final long SEED = 20250101;
     private static final int SWARM_RUNS = 3;
+    private static final ContentId CONTENT = ContentId.ofSha256(new byte[ContentId.SHA2_256_DIGEST_BYTES]);
 
     /** The scenario: 100 MiB; 1 seeder at 1 MiB/s up; 16 contributors and the free rider on 512 KiB/s up, 1 MiB/s down. */
     private static final Swarm SWARM = new Swarm(16, 400, 1024 * KIB, 512 * KIB, 1024 * KIB);
@@ -168,6 +169,7 @@ class SwarmSimulationTest {
                     if (picks.length == 0) {
                         continue;
                     }
+                    u.choker.onPeerHave(d.id, CONTENT, d.have, now); // a request carries the requester's bitfield
                     if (!u.choker.onRequest(d.id, now).serve()) {
                         for (int i : picks) {
                             d.picker.onPieceFailed(u.id, i, FailureReason.CHOKED);
@@ -241,8 +243,9 @@ class SwarmSimulationTest {
                 q.removeIf(t -> t.piece == piece);
             }
         }
-        d.choker.recordReceived(u.id, PIECE, now);
-        u.choker.recordSent(d.id, PIECE, now);
+        d.choker.recordReceived(u.id, CONTENT, d.have.pieceCount(), piece, PIECE, now);
+
+        u.choker.recordSent(d.id, CONTENT, d.have.pieceCount(), piece, PIECE, now);
         if (!d.have.set(piece)) {
             return;
         }
@@ -310,6 +313,7 @@ class SwarmSimulationTest {
             Outcome without = run(SWARM, false, seed);
             double ratio = with.freeRiderSeconds() / with.contributorMean();
             double slowdown = with.contributorMean() / without.contributorMean();
+
             System.out.printf("swarm seed %d: contributors mean %.1f s (last %.1f s), free rider %.1f s, "
                             + "free_rider_ratio=%.2f (vs last contributor %.2f); without free rider mean %.1f s "
                             + "(last %.1f s), contributor_slowdown=%.3f%n", seed, with.contributorMean(),

@@ -292,7 +292,8 @@ public final class Choker {
     public synchronized void recordSent(NodeId peer, ContentId content, int pieceCount, int index, long bytes,
                                         Instant now) {
         recordSent(peer, bytes, now);
-        spread.onSent(peer, Objects.requireNonNull(content, "content"), pieceCount, index, now);
+        spread.onSent(peer, Objects.requireNonNull(content, "content"), pieceCount, index, now,
+                config.rechokeInterval());
     }
 
     /**
@@ -472,18 +473,20 @@ public final class Choker {
             }
         }
         // A known free rider gets the slot only when nobody else wants it.
+        boolean onlyFreeRiders = pool.stream().allMatch(p -> tookCreditForNothing(p, now));
         if (pool.stream().anyMatch(p -> !knownFreeRider(p, now))) {
             pool.removeIf(p -> knownFreeRider(p, now));
         }
-        if (pool.size() > 1) {
+        if (pool.size() > 1 && !onlyFreeRiders) {
             pool.remove(previous); // rotate: someone else gets the chance
         }
         if (pool.isEmpty()) {
             return null;
         }
-        if (seeding && config.seedingPolicy() == SeedingPolicy.ROUND_ROBIN) {
-            // A seed sharing its upload evenly by bytes: the optimistic slot is one more turn for the least served
-            // (a random pick would hand a peer that takes all it can, like a free rider, more than its share).
+        if ((seeding && config.seedingPolicy() == SeedingPolicy.ROUND_ROBIN) || onlyFreeRiders) {
+            // Upload shared evenly by bytes: the optimistic slot is one more turn for the least served (a random pick
+            // would hand a peer that takes all it can, like a free rider, more than its share). So is the spare upload
+            // that only known free riders want: the one that took most waits.
             shuffle(pool);
             pool.sort(Comparator.comparingLong((Peer p) -> p.sent.ratePerSecond(now))
                     .thenComparing((Peer p) -> !isNew(p, now)));
@@ -611,20 +614,26 @@ public final class Choker {
     }
 
     /**
-     * An optimistic unchoke is a chance to reciprocate; a holder that has taken its whole credit and
-     * still given nothing back gives it up at the next rechoke when another peer wants it, rather than taking a full
-     * optimistic period (BEP 3's optimistic unchoke otherwise feeds a free rider one period per peer, as BitThief showed).
+     * An optimistic unchoke is a chance to reciprocate; a holder that has taken its whole credit and still given nothing
+     * back gives it up at the next rechoke when another peer wants it, rather than taking a full optimistic period
+     * (BEP 3's optimistic unchoke otherwise feeds a free rider one period per peer, as BitThief showed). When only known
+     * free riders want it, it is re-assigned at every rechoke to the least served of them.
      */
     private boolean spentItsChance(Peer holder, List<Peer> candidates, Set<Peer> regular, Instant now) {
         if (!knownFreeRider(holder, now)) {
             return false;
         }
         for (Peer p : candidates) {
-            if (p != holder && !regular.contains(p) && !knownFreeRider(p, now)) {
+            if (p != holder && !regular.contains(p) && (!knownFreeRider(p, now) || tookCreditForNothing(holder, now))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** A known free rider that was actually sent something (with no credit, a peer that never got a byte is not). */
+    private boolean tookCreditForNothing(Peer p, Instant now) {
+        return p.bytesSent > 0 && knownFreeRider(p, now);
     }
 
     /**

@@ -35,10 +35,13 @@ final class PieceSpread {
         final Bitfield sentToSeveral;
         /** Sent to one peer and not yet seen elsewhere: the pieces a bitfield can still credit. */
         final Bitfield pending;
+        /** When each piece was sent to its one recipient. */
+        final Instant[] sentAt;
         boolean forgotten;
 
         Content(int pieceCount) {
             this.recipient = new NodeId[pieceCount];
+            this.sentAt = new Instant[pieceCount];
             this.sentToSeveral = new Bitfield(pieceCount);
             this.pending = new Bitfield(pieceCount);
         }
@@ -73,8 +76,12 @@ final class PieceSpread {
         }
     }
 
-    /** Piece {@code index} of a content of {@code pieceCount} pieces was sent to {@code peer} at {@code now}. */
-    void onSent(NodeId peer, ContentId content, int pieceCount, int index, Instant now) {
+    /**
+     * Piece {@code index} of a content of {@code pieceCount} pieces was sent to {@code peer} at {@code now}. Sending it
+     * to a second peer when its one recipient has held it for {@code grace} and it was seen nowhere else is evidence
+     * too: the second peer had to come to us for it.
+     */
+    void onSent(NodeId peer, ContentId content, int pieceCount, int index, Instant now, Duration grace) {
         Objects.requireNonNull(peer, "peer");
         Content c = content(content, pieceCount);
         if (index < 0 || index >= pieceCount || c.sentToSeveral.get(index)) {
@@ -83,9 +90,13 @@ final class PieceSpread {
         NodeId first = c.recipient[index];
         if (first == null) {
             c.recipient[index] = peer;
+            c.sentAt[index] = now;
             c.pending.set(index);
             sentAlone.computeIfAbsent(peer, k -> new ArrayDeque<>()).add(new Sent(c, index, now));
         } else if (!first.equals(peer)) {
+            if (c.pending.get(index) && !now.isBefore(c.sentAt[index].plus(grace))) {
+                keptBack.add(first);
+            }
             c.sentToSeveral.set(index);
             c.pending.clear(index);
         }

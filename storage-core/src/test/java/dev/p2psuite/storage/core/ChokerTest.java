@@ -342,6 +342,33 @@ class ChokerTest {
     }
 
     @Test
+    void spareUploadOnlyKnownFreeRidersWantIsSharedByBytesSoTheGreedyOneWaits() {
+        Choker c = leecher(26);
+        List<NodeId> contributors = peers(1, 4);
+        NodeId greedy = peer(100);
+        NodeId other = peer(101);
+        contributors.forEach(p -> c.onInterested(p, T0));
+        c.onInterested(greedy, T0);
+        c.onInterested(other, T0);
+        c.recordSent(greedy, Choker.FREE_RIDER_CREDIT_BYTES, T0);
+        c.recordSent(other, Choker.FREE_RIDER_CREDIT_BYTES, T0);
+        int greedyTurns = 0;
+        for (int s = 0; s < 120; s += 10) {
+            Instant now = T0.plusSeconds(s);
+            contributors.forEach(p -> c.recordReceived(p, 50_000, now));
+            for (NodeId p : c.unchoked()) { // the greedy one takes ten times as much in its turn
+                c.recordSent(p, p.equals(greedy) ? 10 * Manifest.PIECE_SIZE : Manifest.PIECE_SIZE, now);
+            }
+            c.tick(now);
+            if (c.isOptimistic(greedy)) {
+                greedyTurns++;
+            }
+        }
+        // By turns it would get 6 of 12; by bytes over the 20 s rate window it waits two rechokes after each turn.
+        assertThat(greedyTurns).as("turns of the greedy free rider out of 12").isLessThanOrEqualTo(4);
+    }
+
+    @Test
     void peerOnCreditIsRefusedOnceItsCreditIsSpentWhileAContributorWaits() {
         Choker c = leecher(17);
         NodeId contributor = peer(1);
@@ -490,9 +517,9 @@ class ChokerTest {
         NodeId a = peer(1);
         NodeId b = peer(2);
         NodeId c = peer(3);
-        spread.onSent(a, CONTENT, PIECES, 0, T0);
-        spread.onSent(a, CONTENT, PIECES, 1, T0);
-        spread.onSent(b, CONTENT, PIECES, 1, T0); // sent to two peers: proves nothing
+        spread.onSent(a, CONTENT, PIECES, 0, T0, Duration.ofSeconds(10));
+        spread.onSent(a, CONTENT, PIECES, 1, T0, Duration.ofSeconds(10));
+        spread.onSent(b, CONTENT, PIECES, 1, T0, Duration.ofSeconds(10)); // sent to two peers: proves nothing
         Bitfield both = new Bitfield(PIECES);
         both.set(0);
         both.set(1);
@@ -508,9 +535,9 @@ class ChokerTest {
         NodeId a = peer(1);
         NodeId b = peer(2);
         Duration grace = Duration.ofSeconds(10);
-        spread.onSent(a, CONTENT, PIECES, 0, T0);
-        spread.onSent(b, CONTENT, PIECES, 0, T0); // a duplicate: says nothing about either
-        spread.onSent(b, CONTENT, PIECES, 1, T0);
+        spread.onSent(a, CONTENT, PIECES, 0, T0, Duration.ofSeconds(10));
+        spread.onSent(b, CONTENT, PIECES, 0, T0, Duration.ofSeconds(10)); // a duplicate: says nothing about either
+        spread.onSent(b, CONTENT, PIECES, 1, T0, Duration.ofSeconds(10));
         assertThat(spread.keptToItself(a, T0.plusSeconds(60), grace)).isFalse();
         assertThat(spread.keptToItself(b, T0.plusSeconds(9), grace)).as("within the grace").isFalse();
         assertThat(spread.keptToItself(b, T0.plusSeconds(10), grace)).isTrue();
@@ -518,6 +545,21 @@ class ChokerTest {
         passed.set(1);
         spread.onHave(a, CONTENT, passed); // late: the verdict stands, but the credit counts in the Choker
         assertThat(spread.keptToItself(b, T0.plusSeconds(11), grace)).isTrue();
+    }
+
+    @Test
+    void anotherPeerHavingToComeToUsForAPieceOneRecipientHeldForTheGraceIsEvidenceToo() {
+        PieceSpread spread = new PieceSpread();
+        NodeId keeper = peer(1);
+        NodeId quick = peer(2);
+        NodeId other = peer(3);
+        Duration grace = Duration.ofSeconds(10);
+        spread.onSent(keeper, CONTENT, PIECES, 0, T0, grace);
+        spread.onSent(other, CONTENT, PIECES, 0, T0.plusSeconds(10), grace);
+        spread.onSent(quick, CONTENT, PIECES, 1, T0, grace);
+        spread.onSent(other, CONTENT, PIECES, 1, T0.plusSeconds(1), grace); // within the grace: proves nothing
+        assertThat(spread.keptToItself(keeper, T0.plusSeconds(10), grace)).isTrue();
+        assertThat(spread.keptToItself(quick, T0.plusSeconds(30), grace)).isFalse();
     }
 
     @Test

@@ -20,8 +20,9 @@ import java.util.Set;
  * still tells contributors from free riders; bitfields arrive with piece requests (BEP 3: peers tell each other what
  * they have). It holds only for pieces this node had before anyone else, as BEP 16 assumes of an initial seed: a piece
  * it received itself ({@link #onReceived}) is held by its sender too, so seeing it elsewhere proves nothing. (Nor does
- * it hold with several initial seeds; a wrong credit only makes a peer count as a contributor.) Not thread-safe (the {@link Choker} guards it). At most {@link #MAX_CONTENTS} contents are tracked, the
- * least recently used forgotten first.
+ * it hold with several initial seeds; a wrong credit only makes a peer count as a contributor.) Not thread-safe (the
+ * {@link Choker} guards it). At most {@link #MAX_CONTENTS} contents are tracked, the least recently used forgotten
+ * first; per peer, only the pieces sent within the last grace period are queued.
  */
 final class PieceSpread {
 
@@ -87,6 +88,7 @@ final class PieceSpread {
         if (index < 0 || index >= pieceCount || c.sentToSeveral.get(index)) {
             return;
         }
+        keptToItself(peer, now, grace); // settles the pieces whose grace is over, so the queue stays short
         NodeId first = c.recipient[index];
         if (first == null) {
             c.recipient[index] = peer;

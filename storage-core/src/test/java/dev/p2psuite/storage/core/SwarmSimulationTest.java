@@ -25,9 +25,10 @@ import org.junit.jupiter.api.Test;
  * one seeder under an upload limit, contributing leechers, and optionally one free rider that downloads like the others
  * but never serves a request. It models what the storage-service adapter does: a downloader holds WatchChoke open
  * ("interested") on every peer that has a piece it lacks, fills its pipeline (depth adapted to the measured rate) at
- * every peer that unchokes it, and a choke discards the requests queued at that peer (BEP 3). Bytes move in 16 KiB
- * blocks per 100 ms tick; an uploader shares its rate-limited bandwidth round-robin among the peers it serves, and a
- * receiver takes no more than its download limit. Piece contents are not simulated (verification is tested
+ * every peer that unchokes it (each request carrying its bitfield, so a seed sees its pieces passed on), and a choke
+ * discards the requests queued at that peer (BEP 3). Bytes move in 16 KiB blocks per 100 ms tick; an uploader shares
+ * its rate-limited bandwidth round-robin among the peers it serves, and a receiver takes no more than its download
+ * limit. Piece contents are not simulated (verification is tested
  * elsewhere). Completed leechers stay and seed, as the product's downloaders become providers.
  */
 class SwarmSimulationTest {
@@ -320,7 +321,8 @@ class SwarmSimulationTest {
                     with.contributorMax(), with.freeRiderSeconds(), ratio,
                     with.freeRiderSeconds() / with.contributorMax(), without.contributorMean(), without.contributorMax(),
                     slowdown);
-            assertThat(ratio).as("free rider / mean contributor finish time, seed %d", seed).isGreaterThan(1.25);
+            // 1.44-1.48 measured; the ceiling is about 1.55 here, as the free rider gets its full limit once they finish.
+            assertThat(ratio).as("free rider / mean contributor finish time, seed %d", seed).isGreaterThan(1.4);
             assertThat(with.freeRiderSeconds()).as("free rider after the last contributor, seed %d", seed)
                     .isGreaterThan(with.contributorMax());
             assertThat(slowdown).as("contributor slowdown, seed %d", seed).isLessThan(1.08);

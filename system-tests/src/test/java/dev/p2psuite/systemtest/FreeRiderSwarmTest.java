@@ -56,7 +56,7 @@ import org.junit.jupiter.api.Test;
  * times as late as the contributors' median (measured 1.64-1.76, see storage-service/README.md); the seeder gave it at
  * most {@value #MAX_SEEDER_SHARE} of its upload (an equal share; measured 0.10-0.16, most of it once the contributors
  * were done); the contributors' median stays within {@value #MAX_CONTRIBUTOR_SLOWDOWN} times what their download limit
- * allows (measured 1.09-1.12, and 1.09 without the free rider). {@code -Dp2p.freerider.without=true}
+ * allows (measured 1.09-1.12; 1.08-1.09 without the free rider). {@code -Dp2p.freerider.without=true}
  * runs the same swarm without the free rider and prints the contributors' median, to compare. Figures are printed as
  * {@code freerider_seconds= contributor_median_seconds= ratio=}, with what every node sent to every other and a
  * sample of every node's choke state every 2 s ({@code t=}: peer, i = interested, U/O/c = unchoked, optimistic,

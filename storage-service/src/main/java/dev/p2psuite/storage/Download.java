@@ -726,14 +726,29 @@ final class Download {
         }
     }
 
+    /**
+     * A requested piece that did not arrive (choked, not held, failed, withdrawn) gives its bytes back to the download
+     * limit, which counts bytes received, not asked for; else every choke would cost the limit a pipeline's worth.
+     */
+    private void refund(int index) {
+        exchange.download().refund(manifest.pieceLength(index), exchange.now());
+    }
+
     private void startCall(Call call) {
         Peer p = call.peer;
         if (call.ended || p.provider == null || finished) {
             return;
         }
+        if (p.choking) {
+            // Choked while the call waited for the download limit: BEP 3 peers do not request from a peer that chokes
+            // them; its pieces go back to the picker and their budget to the limiter.
+            endCall(call, null, true);
+            return;
+        }
         call.lastActivity = System.nanoTime();
         StoredContent target = content;
-        call.handle = p.provider.requestPieces(id, call.indexes, new Provider.Events<>() {
+        // The call carries our bitfield, so the provider sees what it sent us passed on (tit-for-tat for seeds).
+        call.handle = p.provider.requestPieces(id, call.indexes, picker.held(), new Provider.Events<>() {
             @Override
             public void onNext(PieceResponse answer) {
                 call.lastActivity = System.nanoTime();
@@ -746,9 +761,18 @@ final class Download {
                 }
                 switch (answer.getResultCase()) {
                     case PIECE -> io.execute(() -> verifyAndStore(call, target, index, answer.getPiece().getData()));
-                    case CHOKED -> loop.execute(() -> onChoked(call, index, answer.getChoked().getRetryAfterMs()));
-                    case NOT_HELD -> loop.execute(() -> onFailed(call.peer, index, PiecePicker.FailureReason.NOT_HELD));
-                    default -> loop.execute(() -> onFailed(call.peer, index, PiecePicker.FailureReason.ERROR));
+                    case CHOKED -> loop.execute(() -> {
+                        refund(index);
+                        onChoked(call, index, answer.getChoked().getRetryAfterMs());
+                    });
+                    case NOT_HELD -> loop.execute(() -> {
+                        refund(index);
+                        onFailed(call.peer, index, PiecePicker.FailureReason.NOT_HELD);
+                    });
+                    default -> loop.execute(() -> {
+                        refund(index);
+                        onFailed(call.peer, index, PiecePicker.FailureReason.ERROR);
+                    });
                 }
             }
 
@@ -801,7 +825,7 @@ final class Download {
         if (finished) {
             return;
         }
-        exchange.recordReceived(p.id, length);
+        exchange.recordReceived(p.id, id, manifest.pieceCount(), index, length);
         rate.add(length);
         // Endgame duplicates of this piece at other peers: withdraw the calls that wait for nothing else.
         for (NodeId other : picker.onPieceVerified(p.id, index)) {
@@ -891,6 +915,9 @@ final class Download {
                     unanswered.add(i);
                 }
             }
+        }
+        for (int i : unanswered) {
+            refund(i);
         }
         if (finished || picker == null) {
             return;

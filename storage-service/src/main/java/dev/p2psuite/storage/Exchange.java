@@ -149,14 +149,21 @@ final class Exchange implements ContentStore.Listener, AutoCloseable {
         return decision;
     }
 
-    void recordSent(NodeId peer, long bytes) {
+    /** Piece {@code index} of {@code content} (of {@code pieceCount} pieces) sent to the peer. */
+    void recordSent(NodeId peer, ContentId content, int pieceCount, int index, long bytes) {
         totalSent.addAndGet(bytes);
-        choker.recordSent(peer, bytes, clock.instant());
+        choker.recordSent(peer, content, pieceCount, index, bytes, clock.instant());
     }
 
-    void recordReceived(NodeId peer, long bytes) {
+    /** The bitfield a peer sent with its request: shows which of our pieces it got from others (tit-for-tat). */
+    void onPeerHave(NodeId peer, ContentId content, Bitfield have) {
+        choker.onPeerHave(peer, content, have, clock.instant());
+    }
+
+    /** Verified piece {@code index} of {@code content} (of {@code pieceCount} pieces) received from the peer. */
+    void recordReceived(NodeId peer, ContentId content, int pieceCount, int index, long bytes) {
         totalReceived.addAndGet(bytes);
-        choker.recordReceived(peer, bytes, clock.instant());
+        choker.recordReceived(peer, content, pieceCount, index, bytes, clock.instant());
     }
 
     /** Whether the peer chokes us, as a download last saw it (TransferStats). */

@@ -1,5 +1,6 @@
 package dev.p2psuite.storage;
 
+import com.google.protobuf.ByteString;
 import dev.p2psuite.grpc.GrpcChannels;
 import dev.p2psuite.grpc.PeerDialer;
 import dev.p2psuite.relay.core.DirectUpgradePolicy;
@@ -22,6 +23,7 @@ import dev.p2psuite.proto.storage.v1.PieceResponse;
 import dev.p2psuite.proto.storage.v1.RequestPiecesRequest;
 import dev.p2psuite.proto.storage.v1.WatchChokeRequest;
 import dev.p2psuite.proto.storage.v1.WatchChokeResponse;
+import dev.p2psuite.storage.core.Bitfield;
 import dev.p2psuite.storage.core.ContentId;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -266,13 +268,17 @@ final class GrpcProviders implements Provider.Connector {
         }
 
         @Override
-        public Cancellable requestPieces(ContentId content, int[] indexes, Events<PieceResponse> answers) {
+        public Cancellable requestPieces(ContentId content, int[] indexes, Bitfield have,
+                                         Events<PieceResponse> answers) {
             ClientCall<RequestPiecesRequest, PieceResponse> call =
                     channel.newCall(PiecePeerGrpc.getRequestPiecesMethod(), CallOptions.DEFAULT);
             RequestPiecesRequest.Builder request = RequestPiecesRequest.newBuilder()
                     .setContentId(StorageWire.toProto(content));
             for (int i : indexes) {
                 request.addPieceIndexes(i);
+            }
+            if (have != null) {
+                request.setRequesterBitfield(ByteString.copyFrom(have.toBytes())); // BEP 3: tell peers what we have
             }
             ClientCalls.asyncServerStreamingCall(call, request.build(), observer(answers));
             return () -> call.cancel("request withdrawn", null);

@@ -124,7 +124,7 @@ public class PiecePeerGrpcService implements BindableService {
                 return;
             }
             FlowSender.start(call, CallThread.current(runtime.io()), runtime.io(), runtime.timer(),
-                    new PieceSource(peer, id, indexes));
+                    new PieceSource(peer, id, indexes, request.getRequesterBitfield()));
         }
 
         /** Answers each requested index in order: the piece (paced by the upload limit), Choked or PieceNotHeld. */
@@ -132,13 +132,15 @@ public class PiecePeerGrpcService implements BindableService {
             final NodeId peer;
             final ContentId id;
             final int[] indexes;
+            final ByteString requesterBitfield;
             StoredContent content;
             int next;
 
-            PieceSource(NodeId peer, ContentId id, int[] indexes) {
+            PieceSource(NodeId peer, ContentId id, int[] indexes, ByteString requesterBitfield) {
                 this.peer = peer;
                 this.id = id;
                 this.indexes = indexes;
+                this.requesterBitfield = requesterBitfield;
             }
 
             @Override
@@ -151,6 +153,14 @@ public class PiecePeerGrpcService implements BindableService {
                             throw StorageException.invalid("piece index " + Integer.toUnsignedString(index)
                                     + " is beyond the last piece of " + id + " (it has " + count + " pieces, 0.."
                                     + (count - 1) + ")");
+                        }
+                    }
+                    if (!requesterBitfield.isEmpty()) {
+                        try {
+                            // What the requester holds shows which of our pieces it got from others (BEP 16's signal).
+                            exchange.onPeerHave(peer, id, Bitfield.fromBytes(count, requesterBitfield.toByteArray()));
+                        } catch (IllegalArgumentException malformed) {
+                            // Optional information (piece_peer.proto): ignored, the request is served as without it.
                         }
                     }
                 }
@@ -171,7 +181,7 @@ public class PiecePeerGrpcService implements BindableService {
                 if (data == null) {
                     return FlowSender.Next.now(answer.setNotHeld(PieceNotHeld.getDefaultInstance()).build());
                 }
-                exchange.recordSent(peer, data.length);
+                exchange.recordSent(peer, id, content.manifest().pieceCount(), index, data.length);
                 Duration wait = exchange.upload().reserve(data.length, exchange.now());
                 PieceResponse piece = answer.setPiece(Piece.newBuilder()
                         .setData(UnsafeByteOperations.unsafeWrap(data))).build(); // stored pieces are never modified

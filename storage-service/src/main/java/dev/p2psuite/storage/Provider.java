@@ -5,6 +5,7 @@ import dev.p2psuite.identity.SignedPeerRecord;
 import dev.p2psuite.proto.common.v1.Manifest;
 import dev.p2psuite.proto.storage.v1.PieceResponse;
 import dev.p2psuite.proto.storage.v1.WatchChokeResponse;
+import dev.p2psuite.storage.core.Bitfield;
 import dev.p2psuite.storage.core.ContentId;
 import java.util.concurrent.CompletableFuture;
 
@@ -22,8 +23,11 @@ interface Provider {
     /** Opens WatchChoke (declares interest); events arrive in order, then one {@code onEnd}. */
     Cancellable watch(ContentId id, Events<WatchChokeResponse> events);
 
-    /** RequestPieces; one answer per index, then one {@code onEnd} (null = OK). */
-    Cancellable requestPieces(ContentId id, int[] indexes, Events<PieceResponse> answers);
+    /**
+     * RequestPieces; one answer per index, then one {@code onEnd} (null = OK). {@code have} (may be null) is sent as the
+     * caller's bitfield, so the provider sees its pieces passed on (tit-for-tat).
+     */
+    Cancellable requestPieces(ContentId id, int[] indexes, Bitfield have, Events<PieceResponse> answers);
 
     /** A stream's callbacks; may run on any thread, one at a time. */
     interface Events<T> {

@@ -122,7 +122,7 @@ final class FakeProvider implements Provider {
     }
 
     @Override
-    public Cancellable requestPieces(ContentId id, int[] indexes, Events<PieceResponse> answers) {
+    public Cancellable requestPieces(ContentId id, int[] indexes, Bitfield have, Events<PieceResponse> answers) {
         AtomicBoolean cancelled = new AtomicBoolean();
         THREADS.execute(() -> {
             for (int index : indexes) {

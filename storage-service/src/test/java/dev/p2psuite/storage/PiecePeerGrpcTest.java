@@ -5,6 +5,7 @@ import static dev.p2psuite.storage.GrpcTestClient.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.ByteString;
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.proto.common.v1.ContentId;
 import dev.p2psuite.proto.storage.v1.DeleteContentRequest;
@@ -123,6 +124,23 @@ class PiecePeerGrpcTest {
                     assertThat(s.peer()).isEqualTo(peer);
                     assertThat(s.bytesSent()).isEqualTo(content.length);
                 });
+    }
+
+    @Test
+    void aRequestMayCarryTheRequestersBitfieldAndOneOfTheWrongLengthIsIgnored() {
+        byte[] content = random(3 * PIECE, 27);
+        ContentId id = put(ch, content, 100_000, "bitfield").getContentId();
+        NodeId peer = newPeer();
+        List<WatchChokeResponse> events = watch(peer, id, new CompletableFuture<>());
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> events.stream()
+                .anyMatch(e -> e.hasChoke() && !e.getChoke().getChoked()));
+        for (byte[] bitfield : List.of(new byte[] {(byte) 0b1000_0000}, new byte[] {1, 2, 3})) {
+            List<PieceResponse> answers = new ArrayList<>();
+            GrpcTestClient.peer(ch, peer).requestPieces(RequestPiecesRequest.newBuilder().setContentId(id)
+                    .addPieceIndexes(1).setRequesterBitfield(ByteString.copyFrom(bitfield)).build())
+                    .forEachRemaining(answers::add);
+            assertThat(answers).singleElement().satisfies(a -> assertThat(a.hasPiece()).isTrue());
+        }
     }
 
     @Test

@@ -36,24 +36,28 @@ import org.junit.jupiter.api.Test;
  * a provider as soon as its download runs and asks the DHT again for providers every 2 s (default 30 s), so the
  * leechers find and trade with each other while downloading (rarest first beyond a 2-piece streaming window); each
  * leecher unchokes the peers that upload most to it plus one optimistic unchoke, and refuses a peer that has taken its
- * credit without giving anything back while a contributor waits; the seeder unchokes round robin, sharing its upload
- * evenly by bytes (it cannot tell who uploads to others, so the free rider gets an equal share of it).
+ * credit without giving anything back while a contributor waits. The seeder unchokes round robin, sharing its upload
+ * evenly by bytes among the peers it has no evidence against: every piece request carries the requester's bitfield,
+ * and a piece the seeder sent to one peer alone that shows up at another was passed on (BEP 16's super-seeding
+ * signal); a peer that kept a piece from the seeder to itself for a rechoke period, while others pass theirs on, gets
+ * only the optimistic slot when nobody else wants it. A contributor that finished keeps what its peers gave it while
+ * it downloaded and serves the free rider the same way. Once every contributor is done, the free rider is served at
+ * its full download limit (upload nobody else wants is not wasted).
  *
  * <p>Scaled down to fit the machine (2 cores for every JVM): 2 regular unchoke slots instead of 4, so that, as in a
  * large swarm, peers compete for a leecher's slots (with more slots than peers, spare slots go to whoever asks, by
  * design); rechoke every 2 s, optimistic rotation every 6 s (defaults 10 s and 30 s); a free rider's credit of one
- * piece instead of four (the content is 16 MiB, not gigabytes). Every leecher has the same download limit: once the
- * contributors are done they seed and the free rider gets all they can give, so without a download limit it would
- * catch up at loopback speed the moment they finish.
+ * piece instead of four. Every leecher has the same download limit: once the contributors are done they seed and the
+ * free rider gets all they can give, so without a download limit it would catch up at loopback speed the moment they
+ * finish. The content is 48 MiB (it was 16 MiB): the 3-5 s every node takes to find providers and start is then a
+ * small part of the contributors' time, as it is for real contents, rather than a quarter of it.
  *
- * <p>What it asserts, and what it does not. Asserted: every leecher gets the content byte for byte; the free rider got
- * no more than an equal share (+0.10) of the seeder's upload, the one resource it competes with the contributors for;
- * the contributors' median stays within {@value #MAX_CONTRIBUTOR_SLOWDOWN} times what their download limit allows; the
- * free rider is not markedly faster than them (ratio at least {@value #MIN_RATIO}). Not asserted, because this swarm
- * does not achieve it reliably: "the free rider finishes markedly later". Measured ratios (free rider / contributors'
- * median) were 1.00-1.43 over 6 runs: the seeder's equal share alone carries the free rider most of the way while the
- * contributors, slowed by duplicate pieces from the seeder, take 1.4-1.7 times what their limit allows; once they
- * finish they seed it at its full download limit. Figures are printed as
+ * <p>Asserted: every leecher gets the content byte for byte; the free rider finishes at least {@value #MIN_RATIO}
+ * times as late as the contributors' median (measured 1.64-1.76, see storage-service/README.md); the seeder gave it at
+ * most {@value #MAX_SEEDER_SHARE} of its upload (an equal share; measured 0.10-0.16, most of it once the contributors
+ * were done); the contributors' median stays within {@value #MAX_CONTRIBUTOR_SLOWDOWN} times what their download limit
+ * allows (measured 1.09-1.12; 1.08-1.09 without the free rider). {@code -Dp2p.freerider.without=true}
+ * runs the same swarm without the free rider and prints the contributors' median, to compare. Figures are printed as
  * {@code freerider_seconds= contributor_median_seconds= ratio=}, with what every node sent to every other and a
  * sample of every node's choke state every 2 s ({@code t=}: peer, i = interested, U/O/c = unchoked, optimistic,
  * choked, then quarter-MiB sent).
@@ -61,19 +65,20 @@ import org.junit.jupiter.api.Test;
 class FreeRiderSwarmTest {
 
     static final int CONTRIBUTORS = 4;
-    static final int NODES = 1 + CONTRIBUTORS + 1;
+    /** {@code -Dp2p.freerider.without=true}: the same swarm without the free rider, for the contributors' baseline. */
+    static final boolean WITH_FREE_RIDER = !Boolean.getBoolean("p2p.freerider.without");
+    static final int NODES = 1 + CONTRIBUTORS + (WITH_FREE_RIDER ? 1 : 0);
     static final int SEEDER = 1;
-    static final int FREE_RIDER = NODES;
-    static final int SIZE = Integer.getInteger("p2p.freerider.size-mib", 16) * 1024 * 1024;
+    static final int FREE_RIDER = WITH_FREE_RIDER ? NODES : -1;
+    static final int SIZE = Integer.getInteger("p2p.freerider.size-mib", 48) * 1024 * 1024;
     static final long LEECHER_DOWNLOAD_LIMIT = Long.getLong("p2p.freerider.download-limit", 1024 * 1024);
     static final long SEEDER_UPLOAD_LIMIT = Long.getLong("p2p.freerider.seeder-limit", 2048 * 1024);
     static final long FREE_RIDER_CREDIT = Long.getLong("p2p.freerider.credit", 256 * 1024);
-    /**
-     * Only a guard: the free rider is never markedly faster than the contributors. Measured ratios are 1.00-1.43 (6 runs);
-     * "markedly later" (1.5) is not reached reliably by this swarm, so it is printed, not asserted (see the class comment).
-     */
-    static final double MIN_RATIO = 0.9;
-    static final double MAX_CONTRIBUTOR_SLOWDOWN = 2.0;
+    /** "Markedly later": below every measured ratio with margin. */
+    static final double MIN_RATIO = 1.5;
+    /** Below an equal share of the seeder (1/5 with 5 leechers). */
+    static final double MAX_SEEDER_SHARE = 0.2;
+    static final double MAX_CONTRIBUTOR_SLOWDOWN = 1.3;
 
     private final LocalNetwork network = new LocalNetwork(NODES, Integer.getInteger("p2p.freerider.base-port", 19_500));
 
@@ -93,7 +98,9 @@ class FreeRiderSwarmTest {
         env.put("P2P_STORAGE_EXCHANGE_FREE_RIDER_CREDIT_BYTES", Long.toString(FREE_RIDER_CREDIT));
         env.put("P2P_GATEWAY_PROVIDER_REFRESH_INTERVAL", "2s");
         env.put("P2P_NODE_ENV_" + SEEDER, "P2P_STORAGE_EXCHANGE_UPLOAD_LIMIT_BYTES_PER_S=" + SEEDER_UPLOAD_LIMIT);
-        env.put("P2P_NODE_ENV_" + FREE_RIDER, "P2P_STORAGE_EXCHANGE_SERVE_PEERS=false");
+        if (WITH_FREE_RIDER) {
+            env.put("P2P_NODE_ENV_" + FREE_RIDER, "P2P_STORAGE_EXCHANGE_SERVE_PEERS=false");
+        }
         long upStart = System.nanoTime();
         LocalNetwork.Result up = network.p2p(env, "up", "--nodes", Integer.toString(NODES));
         assertThat(up.exitCode()).as("./p2p up output:\n%s", up.output()).isZero();
@@ -153,7 +160,7 @@ class FreeRiderSwarmTest {
         go.countDown();
         Map<Integer, Double> times = new HashMap<>();
         for (int node : leechers) {
-            times.put(node, finished.get(node).get(150, TimeUnit.SECONDS));
+            times.put(node, finished.get(node).get(300, TimeUnit.SECONDS));
         }
         pool.shutdown();
         sampler.shutdownNow();
@@ -162,26 +169,30 @@ class FreeRiderSwarmTest {
                 .toArray();
         double median = contributors.length % 2 == 1 ? contributors[contributors.length / 2]
                 : (contributors[contributors.length / 2 - 1] + contributors[contributors.length / 2]) / 2;
-        double freeRider = times.get(FREE_RIDER);
         double bound = (double) SIZE / LEECHER_DOWNLOAD_LIMIT;
-        double ratio = freeRider / median;
         Map<Integer, Map<Integer, Long>> sent = printTransfers();
+        System.out.printf("swarm: %d MiB, seeder %d KiB/s up, %d contributors and %s free rider, %d KiB/s down each;"
+                        + " contributor_seconds=%s (bound by the download limit: %.1f)%n", SIZE >> 20,
+                SEEDER_UPLOAD_LIMIT >> 10, CONTRIBUTORS, WITH_FREE_RIDER ? "1" : "no", LEECHER_DOWNLOAD_LIMIT >> 10,
+                Arrays.toString(contributors), bound);
+        if (!WITH_FREE_RIDER) {
+            System.out.printf("without_freerider contributor_median_seconds=%.1f contributor_median_vs_limit=%.2f%n",
+                    median, median / bound);
+            return;
+        }
+        double freeRider = times.get(FREE_RIDER);
+        double ratio = freeRider / median;
         long seederTotal = sent.get(SEEDER).values().stream().mapToLong(Long::longValue).sum();
         double seederShare = (double) sent.get(SEEDER).getOrDefault(FREE_RIDER, 0L) / seederTotal;
-        System.out.printf("swarm: %d MiB, seeder %d KiB/s up, %d contributors and 1 free rider, %d KiB/s down each;"
-                        + " contributor_seconds=%s (bound by the download limit: %.1f)%n", SIZE >> 20,
-                SEEDER_UPLOAD_LIMIT >> 10, CONTRIBUTORS, LEECHER_DOWNLOAD_LIMIT >> 10, Arrays.toString(contributors),
-                bound);
         System.out.printf("freerider_seconds=%.1f contributor_median_seconds=%.1f ratio=%.2f"
                         + " contributor_median_vs_limit=%.2f seeder_share_to_freerider=%.2f%n", freeRider, median, ratio,
                 median / bound, seederShare);
 
         assertThat(ratio).as("free rider / contributors' median finish time").isGreaterThanOrEqualTo(MIN_RATIO);
-        // Not slowed: the free rider took no more than an equal share of the seeder, the one resource it competes
-        // with the contributors for (their own slots go to each other), and the contributors stay within a bound
-        // of what their download limit allows.
+        // Not slowed: the seeder, the one source the free rider competes with the contributors for, gave it less
+        // than an equal share, and the contributors' median stays close to what their download limit allows.
         assertThat(seederShare).as("the seeder's upload that went to the free rider")
-                .isLessThanOrEqualTo(1.0 / leechers.size() + 0.10);
+                .isLessThanOrEqualTo(MAX_SEEDER_SHARE);
         assertThat(median / bound).as("contributors' median / the time their download limit allows")
                 .isLessThanOrEqualTo(MAX_CONTRIBUTOR_SLOWDOWN);
     }

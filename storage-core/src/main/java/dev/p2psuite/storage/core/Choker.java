@@ -24,7 +24,8 @@ import java.util.random.RandomGenerator;
  *       interested peers with the best download rate <em>from</em> them over the last {@link Config#rateWindow()}
  *       (20 s) (BEP 3; Cohen, "Incentives build robustness in BitTorrent", section 3).</li>
  *   <li>When the node only seeds, download rates mean nothing; the slots follow the {@link SeedingPolicy} (with
- *       round robin the optimistic slot too: the least served peer gets it).</li>
+ *       round robin the optimistic slot too: the least served peer gets it), among the peers that are not known free
+ *       riders.</li>
  *   <li>One optimistic unchoke, rotated every {@link Config#optimisticInterval()} (30 s), goes to a random choked
  *       interested peer, peers first seen less than {@link Config#newPeerAge()} (1 min) ago being
  *       {@link Config#newPeerOptimisticWeight()} (3) times as likely, as in the mainline client: it lets newcomers
@@ -32,8 +33,15 @@ import java.util.random.RandomGenerator;
  *   <li>Free riders. A peer that has never uploaded to us gets regular slots only "on credit": while we download and a
  *       slot would otherwise stay empty, and only until we have sent it {@link Config#freeRiderCreditBytes()} (so a
  *       newcomer has a rechoke period to reciprocate and spare upload is not wasted). After that it is a known free
- *       rider: never a regular slot while we download, and the optimistic slot only when no other peer wants it; one
- *       that became a known free rider while holding the optimistic slot loses it at the next rechoke.</li>
+ *       rider: never a regular slot, and the optimistic slot only when no other peer wants it; one that became a known
+ *       free rider while holding the optimistic slot loses it at the next rechoke.</li>
+ *   <li>What a peer gave is what it uploaded to us, or, as far as we can see, what it passed on to others of what we
+ *       sent it ({@link #onPeerHave}: a piece we sent to it alone that another peer reports holding, BEP 16's
+ *       super-seeding signal). So a seed, which receives nothing, still tells contributors from free riders, and a node
+ *       that finished downloading keeps what peers gave it while it downloaded: its uploads go to peers that trade, a
+ *       peer that never gave anything gets only the optimistic slot nobody else wants. A seed labels a peer a known
+ *       free rider only once it has seen some peer pass pieces on (else it could not tell) and one rechoke period
+ *       after the peer's credit ran out (time to pass something on).</li>
  *   <li>A request from a choked peer is answered "choked, retry after N ms" (the time to the next rechoke).</li>
  * </ul>
  * Slots are also re-assigned at once when an unchoked peer loses interest or a peer becomes interested while a slot
@@ -150,6 +158,10 @@ public final class Choker {
         final RateMeter sent;
         long bytesReceived;
         long bytesSent;
+        /** Pieces we sent to this peer alone that another peer reported holding (BEP 16 signal). */
+        long piecesPassedOn;
+        /** When bytesSent reached the free rider credit; null before. */
+        Instant creditSpentAt;
         int interestStreams;
         Instant lastRequest;
         Instant lastActivity;
@@ -171,6 +183,11 @@ public final class Choker {
     private final RandomGenerator random;
     private final PeerPenalties penalties;
     private final Map<NodeId, Peer> peers = new LinkedHashMap<>();
+    private final PieceSpread spread = new PieceSpread();
+    /** Some peer uploaded to us: what peers give us is observable here (tit-for-tat's own signal). */
+    private boolean receivedFromPeers;
+    /** Some peer was seen passing our pieces on: a seed can tell who does (BEP 16's signal). */
+    private boolean passingOnSeen;
     private boolean seeding = true;
     private Instant nextRechokeAt;
     private Instant lastOptimisticRotation;
@@ -228,6 +245,9 @@ public final class Choker {
         }
         p.interestStreams--;
         p.lastActivity = now;
+        if (p.interestStreams == 0) {
+            p.lastRequest = null; // BEP 3 "not interested" is explicit: its past requests no longer count as interest
+        }
         if (p.unchoked && !isInterested(p, now)) {
             return reevaluate(now, false);
         }
@@ -239,6 +259,20 @@ public final class Choker {
         Peer p = touch(peer, now);
         p.bytesReceived += bytes;
         p.received.add(bytes, now);
+        if (bytes > 0) {
+            receivedFromPeers = true;
+        }
+    }
+
+    /**
+     * Verified piece {@code index} of a content (of {@code pieceCount} pieces) received from the peer: counted as
+     * {@link #recordReceived} and remembered, so that its sender holding it too is not taken for a sign that a peer we
+     * send it to passed it on.
+     */
+    public synchronized void recordReceived(NodeId peer, ContentId content, int pieceCount, int index, long bytes,
+                                            Instant now) {
+        recordReceived(peer, bytes, now);
+        spread.onReceived(content, pieceCount, index);
     }
 
     /** Piece bytes sent to the peer. */
@@ -246,6 +280,37 @@ public final class Choker {
         Peer p = touch(peer, now);
         p.bytesSent += bytes;
         p.sent.add(bytes, now);
+        if (p.creditSpentAt == null && p.bytesSent >= config.freeRiderCreditBytes()) {
+            p.creditSpentAt = now;
+        }
+    }
+
+    /**
+     * Piece {@code index} (of a content of {@code pieceCount} pieces) sent to the peer: counted as {@link #recordSent}
+     * and remembered, so that {@link #onPeerHave} can see it passed on.
+     */
+    public synchronized void recordSent(NodeId peer, ContentId content, int pieceCount, int index, long bytes,
+                                        Instant now) {
+        recordSent(peer, bytes, now);
+        spread.onSent(peer, Objects.requireNonNull(content, "content"), pieceCount, index, now,
+                config.rechokeInterval());
+    }
+
+    /**
+     * The peer reported the pieces of a content it holds (the bitfield it sends with its requests, BEP 3). Each piece we
+     * sent to one other peer alone and see here for the first time proves that peer passed it on (BEP 16): it counts
+     * as that peer's contribution.
+     */
+    public synchronized void onPeerHave(NodeId peer, ContentId content, Bitfield have, Instant now) {
+        touch(peer, now);
+        for (Map.Entry<NodeId, Integer> e : spread.onHave(peer, Objects.requireNonNull(content, "content"),
+                Objects.requireNonNull(have, "have")).entrySet()) {
+            Peer recipient = peers.get(e.getKey());
+            if (recipient != null) {
+                recipient.piecesPassedOn += e.getValue();
+                passingOnSeen = true;
+            }
+        }
     }
 
     /**
@@ -260,8 +325,8 @@ public final class Choker {
     }
 
     /**
-     * True if the peer holds a slot (on credit, or the optimistic one) while we download, has taken its whole credit
-     * without giving anything back, and a peer that is not a known free rider waits choked. Its requests are then
+     * True if the peer holds a slot (on credit, or the optimistic one) and is a known free rider (it has taken its whole
+     * credit without giving anything back), while a peer that is not one waits choked. Its requests are then
      * refused at once rather than served until the next rechoke (a pipeline of pieces is sent in well under a second
      * on a fast link, so a slot held for a rechoke period would hand a free rider many times its credit); call
      * {@link #rechoke} to give the slot to another peer.
@@ -272,11 +337,11 @@ public final class Choker {
     }
 
     private boolean creditSpentWhileOthersWait(Peer p, Instant now) {
-        if (seeding || !p.unchoked || !knownFreeRider(p)) {
+        if (!p.unchoked || !knownFreeRider(p, now)) {
             return false;
         }
         for (Peer q : peers.values()) {
-            if (q != p && !q.unchoked && isInterested(q, now) && !isBanned(q) && !knownFreeRider(q)) {
+            if (q != p && !q.unchoked && isInterested(q, now) && !isBanned(q) && !knownFreeRider(q, now)) {
                 return true;
             }
         }
@@ -285,6 +350,7 @@ public final class Choker {
 
     /** Forgets the peer (its counters too). Returns true if it was unchoked (its slot is free until the next rechoke). */
     public synchronized boolean forget(NodeId peer) {
+        spread.forget(peer);
         Peer p = peers.remove(peer);
         return p != null && p.unchoked;
     }
@@ -335,7 +401,7 @@ public final class Choker {
         boolean rotate = optimistic == null
                 || lastOptimisticRotation == null
                 || (scheduled && !now.isBefore(lastOptimisticRotation.plus(config.optimisticInterval())))
-                || (scheduled && spentItsChance(optimistic, candidates, regular))
+                || (scheduled && spentItsChance(optimistic, candidates, regular, now))
                 || !candidates.contains(optimistic)
                 || regular.contains(optimistic);
         if (rotate) {
@@ -368,7 +434,12 @@ public final class Choker {
         List<Peer> ranked = new ArrayList<>(candidates.size());
         Comparator<Peer> order;
         if (seeding) {
-            ranked.addAll(candidates);
+            // Known free riders wait for the optimistic slot, as while downloading.
+            for (Peer p : candidates) {
+                if (!knownFreeRider(p, now)) {
+                    ranked.add(p);
+                }
+            }
             if (config.seedingPolicy() == SeedingPolicy.ROUND_ROBIN) {
                 // Least served recently first; then longest since its last turn, peers that never had one first.
                 order = Comparator.comparingLong((Peer p) -> p.sent.ratePerSecond(now))
@@ -380,7 +451,7 @@ public final class Choker {
             // Tit-for-tat: peers that gave us something, best recent rate first; then, for slots no contributor
             // takes, peers still on credit, least served first. Known free riders wait for the optimistic slot.
             for (Peer p : candidates) {
-                if (p.bytesReceived > 0 || !knownFreeRider(p)) {
+                if (!knownFreeRider(p, now)) {
                     ranked.add(p);
                 }
             }
@@ -401,20 +472,21 @@ public final class Choker {
                 pool.add(p);
             }
         }
-        // While we download, a known free rider gets the slot only when nobody else wants it. (A seed has nothing to
-        // trade, so "never uploaded to us" says nothing about a peer there.)
-        if (!seeding && pool.stream().anyMatch(p -> !knownFreeRider(p))) {
-            pool.removeIf(this::knownFreeRider);
+        // A known free rider gets the slot only when nobody else wants it.
+        boolean onlyFreeRiders = pool.stream().allMatch(p -> tookCreditForNothing(p, now));
+        if (pool.stream().anyMatch(p -> !knownFreeRider(p, now))) {
+            pool.removeIf(p -> knownFreeRider(p, now));
         }
-        if (pool.size() > 1) {
+        if (pool.size() > 1 && !onlyFreeRiders) {
             pool.remove(previous); // rotate: someone else gets the chance
         }
         if (pool.isEmpty()) {
             return null;
         }
-        if (seeding && config.seedingPolicy() == SeedingPolicy.ROUND_ROBIN) {
-            // A seed sharing its upload evenly by bytes: the optimistic slot is one more turn for the least served
-            // (a random pick would hand a peer that takes all it can, like a free rider, more than its share).
+        if ((seeding && config.seedingPolicy() == SeedingPolicy.ROUND_ROBIN) || onlyFreeRiders) {
+            // Upload shared evenly by bytes: the optimistic slot is one more turn for the least served (a random pick
+            // would hand a peer that takes all it can, like a free rider, more than its share). So is the spare upload
+            // that only known free riders want: the one that took most waits.
             shuffle(pool);
             pool.sort(Comparator.comparingLong((Peer p) -> p.sent.ratePerSecond(now))
                     .thenComparing((Peer p) -> !isNew(p, now)));
@@ -542,25 +614,47 @@ public final class Choker {
     }
 
     /**
-     * While we download, an optimistic unchoke is a chance to reciprocate; a holder that has taken its whole credit and
-     * still given nothing back gives it up at the next rechoke when another peer wants it, rather than taking a full
-     * optimistic period (BEP 3's optimistic unchoke otherwise feeds a free rider one period per peer, as BitThief showed).
+     * An optimistic unchoke is a chance to reciprocate; a holder that has taken its whole credit and still given nothing
+     * back gives it up at the next rechoke when another peer wants it, rather than taking a full optimistic period
+     * (BEP 3's optimistic unchoke otherwise feeds a free rider one period per peer, as BitThief showed). When only known
+     * free riders want it, it is re-assigned at every rechoke to the least served of them.
      */
-    private boolean spentItsChance(Peer holder, List<Peer> candidates, Set<Peer> regular) {
-        if (seeding || !knownFreeRider(holder)) {
+    private boolean spentItsChance(Peer holder, List<Peer> candidates, Set<Peer> regular, Instant now) {
+        if (!knownFreeRider(holder, now)) {
             return false;
         }
         for (Peer p : candidates) {
-            if (p != holder && !regular.contains(p) && !knownFreeRider(p)) {
+            if (p != holder && !regular.contains(p) && (!knownFreeRider(p, now) || tookCreditForNothing(holder, now))) {
                 return true;
             }
         }
         return false;
     }
 
-    /** Never uploaded to us although we have sent it its whole credit. */
-    private boolean knownFreeRider(Peer p) {
-        return p.bytesReceived == 0 && p.bytesSent >= config.freeRiderCreditBytes();
+    /** A known free rider that was actually sent something (with no credit, a peer that never got a byte is not). */
+    private boolean tookCreditForNothing(Peer p, Instant now) {
+        return p.bytesSent > 0 && knownFreeRider(p, now);
+    }
+
+    /**
+     * Gave nothing (no upload to us, none of our pieces seen passed on) although we have sent it its whole credit. A
+     * node that only seeds says so one rechoke period after the credit ran out (time to pass something on), and only
+     * with evidence: it downloaded from peers itself (so what a peer gave it is known), or, a seed that never did, it
+     * has seen other peers pass its pieces on while a piece it sent this peer alone was still seen nowhere else a
+     * rechoke period later (a peer whose pieces from us all went to others too shows nothing either way).
+     */
+    private boolean knownFreeRider(Peer p, Instant now) {
+        if (p.bytesReceived > 0 || p.piecesPassedOn > 0 || p.bytesSent < config.freeRiderCreditBytes()) {
+            return false;
+        }
+        if (!seeding) {
+            return true;
+        }
+        Instant creditSpent = p.creditSpentAt != null ? p.creditSpentAt : p.firstSeen;
+        if (now.isBefore(creditSpent.plus(config.rechokeInterval()))) {
+            return false;
+        }
+        return receivedFromPeers || (passingOnSeen && spread.keptToItself(p.id, now, config.rechokeInterval()));
     }
 
     private boolean isNew(Peer p, Instant now) {
@@ -599,5 +693,6 @@ public final class Choker {
             idlest = it.next();
         }
         peers.remove(idlest.id);
+        spread.forget(idlest.id);
     }
 }

@@ -96,6 +96,19 @@ public final class RateLimiter {
         return wait;
     }
 
+    /**
+     * Gives back bytes taken by {@link #reserve} or {@link #tryAcquire} that never moved (a request answered "choked"
+     * or "not held", withdrawn or failed), up to a full bucket: a limit counts bytes transferred, not bytes asked for.
+     */
+    public synchronized void refund(long bytes, Instant now) {
+        checkBytes(bytes);
+        if (bytesPerSecond == UNLIMITED) {
+            return;
+        }
+        refill(now);
+        tokens = Math.min(burstBytes, tokens + bytes);
+    }
+
     /** Whole bytes available now (negative while in debt). */
     public synchronized long available(Instant now) {
         if (bytesPerSecond == UNLIMITED) {

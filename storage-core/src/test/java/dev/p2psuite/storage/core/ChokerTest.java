@@ -342,6 +342,33 @@ class ChokerTest {
     }
 
     @Test
+    void spareUploadOnlyKnownFreeRidersWantIsSharedByBytesSoTheGreedyOneWaits() {
+        Choker c = leecher(26);
+        List<NodeId> contributors = peers(1, 4);
+        NodeId greedy = peer(100);
+        NodeId other = peer(101);
+        contributors.forEach(p -> c.onInterested(p, T0));
+        c.onInterested(greedy, T0);
+        c.onInterested(other, T0);
+        c.recordSent(greedy, Choker.FREE_RIDER_CREDIT_BYTES, T0);
+        c.recordSent(other, Choker.FREE_RIDER_CREDIT_BYTES, T0);
+        int greedyTurns = 0;
+        for (int s = 0; s < 120; s += 10) {
+            Instant now = T0.plusSeconds(s);
+            contributors.forEach(p -> c.recordReceived(p, 50_000, now));
+            for (NodeId p : c.unchoked()) { // the greedy one takes ten times as much in its turn
+                c.recordSent(p, p.equals(greedy) ? 10 * Manifest.PIECE_SIZE : Manifest.PIECE_SIZE, now);
+            }
+            c.tick(now);
+            if (c.isOptimistic(greedy)) {
+                greedyTurns++;
+            }
+        }
+        // By turns it would get 6 of 12; by bytes over the 20 s rate window it waits two rechokes after each turn.
+        assertThat(greedyTurns).as("turns of the greedy free rider out of 12").isLessThanOrEqualTo(4);
+    }
+
+    @Test
     void peerOnCreditIsRefusedOnceItsCreditIsSpentWhileAContributorWaits() {
         Choker c = leecher(17);
         NodeId contributor = peer(1);
@@ -362,6 +389,200 @@ class ChokerTest {
         c.recordReceived(waiting, 10_000, T0);
         assertThat(c.onRequest(freeRider, T0.plusSeconds(2)).serve()).isFalse();
         c.rechoke(T0.plusSeconds(2));
+        assertThat(c.isUnchoked(freeRider)).isFalse();
+    }
+
+    private static final ContentId CONTENT = ContentId.ofSha256(new byte[ContentId.SHA2_256_DIGEST_BYTES]);
+    private static final int PIECES = 64;
+
+    /** The seed sends each peer its credit (4 pieces) of its own pieces; pieces 4k..4k+3 go to peer k's index. */
+    private static void sendCredit(Choker seed, List<NodeId> to, Instant now) {
+        for (int k = 0; k < to.size(); k++) {
+            for (int i = 4 * k; i < 4 * k + 4; i++) {
+                seed.recordSent(to.get(k), CONTENT, PIECES, i, Manifest.PIECE_SIZE, now);
+            }
+        }
+    }
+
+    /** What {@code reporter} holds: piece {@code index} of every peer in {@code from}'s share. */
+    private static Bitfield holding(List<NodeId> all, List<NodeId> from) {
+        Bitfield b = new Bitfield(PIECES);
+        for (NodeId p : from) {
+            b.set(4 * all.indexOf(p));
+        }
+        return b;
+    }
+
+    @Test
+    void seedSeesItsPiecesPassedOnAndGivesAFreeRiderOnlyTheOptimisticSlotNobodyElseWants() {
+        Choker seed = new Choker(Config.DEFAULT, new SplittableRandom(21), null);
+        List<NodeId> contributors = peers(1, 6);
+        NodeId freeRider = peer(100);
+        List<NodeId> all = new ArrayList<>(contributors);
+        all.add(freeRider);
+        seed.tick(T0);
+        all.forEach(p -> seed.onInterested(p, T0));
+        sendCredit(seed, all, T0);
+        // Each contributor passed one of its pieces on (its neighbour reports it, with a request); nobody reports one
+        // of the free rider's, although the free rider reports what it got from the others.
+        for (int k = 0; k < contributors.size(); k++) {
+            NodeId next = contributors.get((k + 1) % contributors.size());
+            seed.onPeerHave(next, CONTENT, holding(all, List.of(contributors.get(k))), T0.plusSeconds(1));
+        }
+        seed.onPeerHave(freeRider, CONTENT, holding(all, contributors), T0.plusSeconds(1));
+        for (int s = 10; s <= 120; s += 10) {
+            Instant now = T0.plusSeconds(s);
+            seed.tick(now);
+            assertThat(seed.isUnchoked(freeRider)).as("at %s s", s).isFalse();
+            assertThat(seed.onRequest(freeRider, now).serve()).isFalse();
+            for (NodeId p : seed.unchoked()) {
+                seed.recordSent(p, Manifest.PIECE_SIZE, now);
+            }
+        }
+        contributors.forEach(p -> seed.onNotInterested(p, T0.plusSeconds(121)));
+        seed.tick(T0.plusSeconds(130));
+        assertThat(seed.isOptimistic(freeRider)).as("nobody else wants the upload: it is not wasted").isTrue();
+    }
+
+    @Test
+    void seedThatSeesNoPiecePassedOnKeepsSharingWithEveryPeer() {
+        Choker seed = new Choker(Config.DEFAULT, new SplittableRandom(22), null);
+        List<NodeId> all = peers(1, 7);
+        seed.tick(T0);
+        all.forEach(p -> seed.onInterested(p, T0));
+        sendCredit(seed, all, T0);
+        Set<NodeId> served = new HashSet<>();
+        for (int s = 10; s <= 60; s += 10) {
+            seed.tick(T0.plusSeconds(s));
+            served.addAll(seed.unchoked());
+        }
+        assertThat(served).as("no evidence either way: round robin as before").containsExactlyInAnyOrderElementsOf(all);
+    }
+
+    @Test
+    void seedGivesAPeerARechokePeriodToPassOnWhatItGotBeforeCountingItAFreeRider() {
+        Choker seed = new Choker(Config.DEFAULT, new SplittableRandom(23), null);
+        List<NodeId> all = peers(1, 7);
+        NodeId late = all.get(6);
+        seed.tick(T0);
+        all.forEach(p -> seed.onInterested(p, T0));
+        sendCredit(seed, all.subList(0, 6), T0);
+        for (int k = 0; k < 6; k++) { // the others pass pieces on
+            seed.onPeerHave(all.get((k + 1) % 6), CONTENT, holding(all, List.of(all.get(k))), T0);
+        }
+        for (int i = 24; i < 28; i++) {
+            seed.recordSent(late, CONTENT, PIECES, i, Manifest.PIECE_SIZE, T0.plusSeconds(5));
+        }
+        seed.rechoke(T0.plusSeconds(14));
+        assertThat(seed.creditSpentWhileOthersWait(late, T0.plusSeconds(14))).isFalse();
+        Set<NodeId> unchokedLater = new HashSet<>();
+        for (int s = 15; s <= 60; s += 5) {
+            seed.rechoke(T0.plusSeconds(s));
+            unchokedLater.addAll(seed.unchoked());
+        }
+        assertThat(unchokedLater).as("its credit ran out 10 s ago and none of its pieces was seen elsewhere")
+                .doesNotContain(late);
+        seed.onPeerHave(all.get(0), CONTENT, holding(all, List.of(late)), T0.plusSeconds(61)); // now it passed one on
+        Set<NodeId> unchokedAfter = new HashSet<>();
+        for (int s = 70; s <= 130; s += 10) {
+            seed.tick(T0.plusSeconds(s));
+            unchokedAfter.addAll(seed.unchoked());
+        }
+        assertThat(unchokedAfter).contains(late);
+    }
+
+    @Test
+    void nodeThatFinishedKeepsFavouringThePeersThatGaveToItWhileItDownloaded() {
+        Choker c = leecher(24);
+        List<NodeId> contributors = peers(1, 6);
+        NodeId freeRider = peer(100);
+        contributors.forEach(p -> c.recordReceived(p, 4L * Manifest.PIECE_SIZE, T0));
+        c.recordSent(freeRider, Choker.FREE_RIDER_CREDIT_BYTES, T0);
+        c.setSeeding(true); // download complete: it only seeds now
+        contributors.forEach(p -> c.onInterested(p, T0.plusSeconds(1)));
+        c.onInterested(freeRider, T0.plusSeconds(1));
+        for (int s = 10; s <= 120; s += 10) {
+            Instant now = T0.plusSeconds(s);
+            c.tick(now);
+            assertThat(c.isUnchoked(freeRider)).as("at %s s", s).isFalse();
+            for (NodeId p : c.unchoked()) {
+                c.recordSent(p, Manifest.PIECE_SIZE, now);
+            }
+        }
+    }
+
+    @Test
+    void pieceSpreadCreditsOnlyASoleRecipientAndEachPieceOnce() {
+        PieceSpread spread = new PieceSpread();
+        NodeId a = peer(1);
+        NodeId b = peer(2);
+        NodeId c = peer(3);
+        spread.onSent(a, CONTENT, PIECES, 0, T0, Duration.ofSeconds(10));
+        spread.onSent(a, CONTENT, PIECES, 1, T0, Duration.ofSeconds(10));
+        spread.onSent(b, CONTENT, PIECES, 1, T0, Duration.ofSeconds(10)); // sent to two peers: proves nothing
+        Bitfield both = new Bitfield(PIECES);
+        both.set(0);
+        both.set(1);
+        assertThat(spread.onHave(a, CONTENT, both)).as("its own report").isEmpty();
+        assertThat(spread.onHave(c, CONTENT, both)).isEqualTo(Map.of(a, 1));
+        assertThat(spread.onHave(b, CONTENT, both)).as("credited once").isEmpty();
+        assertThat(spread.onHave(c, ContentId.ofSha256(new byte[32]), new Bitfield(3))).isEmpty();
+    }
+
+    @Test
+    void peerKeepsToItselfOnlyAPieceSentToItAloneAndSeenNowhereElseAfterTheGrace() {
+        PieceSpread spread = new PieceSpread();
+        NodeId a = peer(1);
+        NodeId b = peer(2);
+        Duration grace = Duration.ofSeconds(10);
+        spread.onSent(a, CONTENT, PIECES, 0, T0, Duration.ofSeconds(10));
+        spread.onSent(b, CONTENT, PIECES, 0, T0, Duration.ofSeconds(10)); // a duplicate: says nothing about either
+        spread.onSent(b, CONTENT, PIECES, 1, T0, Duration.ofSeconds(10));
+        assertThat(spread.keptToItself(a, T0.plusSeconds(60), grace)).isFalse();
+        assertThat(spread.keptToItself(b, T0.plusSeconds(9), grace)).as("within the grace").isFalse();
+        assertThat(spread.keptToItself(b, T0.plusSeconds(10), grace)).isTrue();
+        Bitfield passed = new Bitfield(PIECES);
+        passed.set(1);
+        spread.onHave(a, CONTENT, passed); // late: the verdict stands, but the credit counts in the Choker
+        assertThat(spread.keptToItself(b, T0.plusSeconds(11), grace)).isTrue();
+    }
+
+    @Test
+    void anotherPeerHavingToComeToUsForAPieceOneRecipientHeldForTheGraceIsEvidenceToo() {
+        PieceSpread spread = new PieceSpread();
+        NodeId keeper = peer(1);
+        NodeId quick = peer(2);
+        NodeId other = peer(3);
+        Duration grace = Duration.ofSeconds(10);
+        spread.onSent(keeper, CONTENT, PIECES, 0, T0, grace);
+        spread.onSent(other, CONTENT, PIECES, 0, T0.plusSeconds(10), grace);
+        spread.onSent(quick, CONTENT, PIECES, 1, T0, grace);
+        spread.onSent(other, CONTENT, PIECES, 1, T0.plusSeconds(1), grace); // within the grace: proves nothing
+        assertThat(spread.keptToItself(keeper, T0.plusSeconds(10), grace)).isTrue();
+        assertThat(spread.keptToItself(quick, T0.plusSeconds(30), grace)).isFalse();
+    }
+
+    @Test
+    void pieceTheNodeReceivedItselfIsNeverTakenAsPassedOn() {
+        // A leecher's pieces are held by whoever sent them too: another peer holding one proves nothing.
+        Choker c = leecher(25);
+        NodeId source = peer(1);
+        NodeId freeRider = peer(2);
+        NodeId other = peer(3);
+        c.recordReceived(source, CONTENT, PIECES, 0, Manifest.PIECE_SIZE, T0);
+        c.recordSent(freeRider, CONTENT, PIECES, 0, Manifest.PIECE_SIZE, T0);
+        Bitfield has = new Bitfield(PIECES);
+        has.set(0);
+        c.onPeerHave(other, CONTENT, has, T0);
+        c.recordSent(freeRider, Choker.FREE_RIDER_CREDIT_BYTES, T0);
+        c.onInterested(freeRider, T0);
+        c.onInterested(other, T0);
+        c.recordReceived(other, Manifest.PIECE_SIZE, T0);
+        for (int i = 4; i <= 8; i++) {
+            c.onInterested(peer(i), T0);
+            c.recordReceived(peer(i), Manifest.PIECE_SIZE, T0);
+        }
+        c.tick(T0);
         assertThat(c.isUnchoked(freeRider)).isFalse();
     }
 

@@ -43,6 +43,17 @@ class RateLimiterTest {
     }
 
     @Test
+    void refundedBytesThatNeverMovedShortenTheNextWaitUpToAFullBucket() {
+        RateLimiter l = new RateLimiter(1000, 1000, T0);
+        l.reserve(1000, T0);
+        l.reserve(1000, T0); // 1 s of debt
+        l.refund(1000, T0); // that request was answered "choked"
+        assertThat(l.reserve(1000, T0)).isEqualTo(Duration.ofSeconds(1)); // 2 s without the refund
+        l.refund(10_000, T0.plusSeconds(5));
+        assertThat(l.available(T0.plusSeconds(5))).isEqualTo(1000); // never more than a full bucket
+    }
+
+    @Test
     void longRunThroughputMatchesTheRatePlusOneBurst() {
         RateLimiter l = RateLimiter.perSecond(1_000_000, T0);
         assertThat(l.burstBytes()).isEqualTo(1_000_000);

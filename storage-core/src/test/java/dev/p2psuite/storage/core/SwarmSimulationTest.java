@@ -25,9 +25,10 @@ import org.junit.jupiter.api.Test;
  * one seeder under an upload limit, contributing leechers, and optionally one free rider that downloads like the others
  * but never serves a request. It models what the storage-service adapter does: a downloader holds WatchChoke open
  * ("interested") on every peer that has a piece it lacks, fills its pipeline (depth adapted to the measured rate) at
- * every peer that unchokes it, and a choke discards the requests queued at that peer (BEP 3). Bytes move in 16 KiB
- * blocks per 100 ms tick; an uploader shares its rate-limited bandwidth round-robin among the peers it serves, and a
- * receiver takes no more than its download limit. Piece contents are not simulated (verification is tested
+ * every peer that unchokes it (each request carrying its bitfield, so a seed sees its pieces passed on), and a choke
+ * discards the requests queued at that peer (BEP 3). Bytes move in 16 KiB blocks per 100 ms tick; an uploader shares
+ * its rate-limited bandwidth round-robin among the peers it serves, and a receiver takes no more than its download
+ * limit. Piece contents are not simulated (verification is tested
  * elsewhere). Completed leechers stay and seed, as the product's downloaders become providers.
  */
 class SwarmSimulationTest {
@@ -40,6 +41,7 @@ class SwarmSimulationTest {
     private static final long KIB = 1024;
     private static final long SEED = 20250101;
     private static final int SWARM_RUNS = 3;
+    private static final ContentId CONTENT = ContentId.ofSha256(new byte[ContentId.SHA2_256_DIGEST_BYTES]);
 
     /** The scenario: 100 MiB; 1 seeder at 1 MiB/s up; 16 contributors and the free rider on 512 KiB/s up, 1 MiB/s down. */
     private static final Swarm SWARM = new Swarm(16, 400, 1024 * KIB, 512 * KIB, 1024 * KIB);
@@ -168,6 +170,7 @@ class SwarmSimulationTest {
                     if (picks.length == 0) {
                         continue;
                     }
+                    u.choker.onPeerHave(d.id, CONTENT, d.have, now); // a request carries the requester's bitfield
                     if (!u.choker.onRequest(d.id, now).serve()) {
                         for (int i : picks) {
                             d.picker.onPieceFailed(u.id, i, FailureReason.CHOKED);
@@ -241,8 +244,9 @@ class SwarmSimulationTest {
                 q.removeIf(t -> t.piece == piece);
             }
         }
-        d.choker.recordReceived(u.id, PIECE, now);
-        u.choker.recordSent(d.id, PIECE, now);
+        d.choker.recordReceived(u.id, CONTENT, d.have.pieceCount(), piece, PIECE, now);
+
+        u.choker.recordSent(d.id, CONTENT, d.have.pieceCount(), piece, PIECE, now);
         if (!d.have.set(piece)) {
             return;
         }
@@ -310,13 +314,15 @@ class SwarmSimulationTest {
             Outcome without = run(SWARM, false, seed);
             double ratio = with.freeRiderSeconds() / with.contributorMean();
             double slowdown = with.contributorMean() / without.contributorMean();
+
             System.out.printf("swarm seed %d: contributors mean %.1f s (last %.1f s), free rider %.1f s, "
                             + "free_rider_ratio=%.2f (vs last contributor %.2f); without free rider mean %.1f s "
                             + "(last %.1f s), contributor_slowdown=%.3f%n", seed, with.contributorMean(),
                     with.contributorMax(), with.freeRiderSeconds(), ratio,
                     with.freeRiderSeconds() / with.contributorMax(), without.contributorMean(), without.contributorMax(),
                     slowdown);
-            assertThat(ratio).as("free rider / mean contributor finish time, seed %d", seed).isGreaterThan(1.25);
+            // 1.44-1.48 measured; the ceiling is about 1.55 here, as the free rider gets its full limit once they finish.
+            assertThat(ratio).as("free rider / mean contributor finish time, seed %d", seed).isGreaterThan(1.4);
             assertThat(with.freeRiderSeconds()).as("free rider after the last contributor, seed %d", seed)
                     .isGreaterThan(with.contributorMax());
             assertThat(slowdown).as("contributor slowdown, seed %d", seed).isLessThan(1.08);

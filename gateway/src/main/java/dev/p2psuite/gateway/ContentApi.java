@@ -169,7 +169,7 @@ public class ContentApi {
                 }
                 // The two messages have the same fields and numbers: pass the bytes on. An empty message has neither
                 // part; anything else storage-service checks (start first and once, chunk sizes, metadata).
-                if (isEmpty(request)) {
+                if (RawMessages.length(request) == 0) {
                     RawMessages.closeQuietly(request);
                     fail(Status.INVALID_ARGUMENT.withDescription(
                             "each PutContent message needs `start` (first) or `chunk`; got an empty message"));
@@ -196,14 +196,6 @@ public class ContentApi {
                 }
             }
         };
-
-        private static boolean isEmpty(InputStream request) {
-            try {
-                return request.available() == 0; // KnownLength: its whole length
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
 
         private void fail(Status status) {
             ended = true;

@@ -10,7 +10,6 @@ import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.protobuf.ProtoUtils;
-import java.io.IOException;
 import java.io.InputStream;
 
 /**
@@ -126,12 +125,7 @@ final class RawContentMethods {
 
     /** The length-delimited field header of a GetContentResponse chunk holding {@code body} (its whole length). */
     private static byte[] chunkHeader(InputStream body) {
-        int len;
-        try {
-            len = body.available(); // KnownLength: the whole serialized ReadContentResponse
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        int len = RawMessages.length(body); // the whole serialized ReadContentResponse
         byte[] h = new byte[6];
         int n = 0;
         h[n++] = (byte) CHUNK_TAG;

@@ -110,6 +110,15 @@ public final class RawMessages {
         return new Prefixed(header, body);
     }
 
+    /** The whole length of a message stream whose length is known ({@link KnownLength}: {@code available()}). */
+    public static int length(InputStream message) {
+        try {
+            return message.available();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Closes a message stream that will not be sent (releasing the network buffers a detached one holds). */
     public static void closeQuietly(InputStream message) {
         try {

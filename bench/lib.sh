@@ -15,7 +15,7 @@ bench_java() { # class args...
   local class=$1; shift
   # The client runs C1 only, as ./p2p's CLI does: it shares the 2 cores with the services, and C2 compiling its gRPC
   # paths cost as much as its work (perf during bench/transfer: its C2 thread a third of its CPU).
-  java ${BENCH_JVM_OPTS:--Xmx1g -XX:TieredStopAtLevel=1} -cp "$JAR:$(cat "$cp_file")" "dev.p2psuite.bench.$class" "$@"
+  java ${BENCH_JVM_OPTS:--Xmx1g -XX:+UseSerialGC -XX:TieredStopAtLevel=1} -cp "$JAR:$(cat "$cp_file")" "dev.p2psuite.bench.$class" "$@"
 }
 
 # A network of its own: own run directory and ports, so a running ./p2p network is left alone.

@@ -18,6 +18,10 @@ import org.infinispan.configuration.global.GlobalConfigurationBuilder;
 import org.infinispan.configuration.global.ShutdownHookBehavior;
 import org.infinispan.configuration.global.UncleanShutdownAction;
 import org.infinispan.context.Flag;
+import org.infinispan.distribution.ch.KeyPartitioner;
+import org.infinispan.factories.ComponentRegistry;
+import org.infinispan.persistence.manager.PersistenceManager;
+import org.infinispan.persistence.spi.NonBlockingStore;
 import org.infinispan.manager.DefaultCacheManager;
 import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
 
@@ -94,9 +98,20 @@ public final class InfinispanPieceStore implements PieceStore {
     private final AdvancedCache<String, byte[]> manifestsWrite;
     private final String description;
     private final java.nio.file.FileStore fileStore;
+    /** The pieces cache's own file store, asked directly whether a piece is there; null when clustered. */
+    private final NonBlockingStore<Object, Object> pieceFile;
+    private final KeyPartitioner piecePartitioner;
+    /**
+     * For this long after a piece was removed, {@link #hasPiece} asks the cache rather than the file store: SIFS
+     * answers its containsKey from the removal's tombstone header as if the entry were there, until its index has
+     * taken the removal in (milliseconds; seconds after a large delete).
+     */
+    static final long REMOVAL_SETTLE_NANOS = 60_000_000_000L;
+    private volatile long lastRemoval = System.nanoTime() - REMOVAL_SETTLE_NANOS;
 
+    @SuppressWarnings("unchecked")
     private InfinispanPieceStore(DefaultCacheManager manager, Cache<String, byte[]> pieces,
-                                 Cache<String, byte[]> manifests, String description, Path location) {
+                                 Cache<String, byte[]> manifests, String description, Path location, boolean local) {
         this.manager = manager;
         this.pieces = pieces.getAdvancedCache();
         this.manifests = manifests.getAdvancedCache();
@@ -104,6 +119,11 @@ public final class InfinispanPieceStore implements PieceStore {
         this.piecesWrite = this.pieces.withFlags(Flag.IGNORE_RETURN_VALUES);
         this.manifestsWrite = this.manifests.withFlags(Flag.IGNORE_RETURN_VALUES);
         this.description = description;
+        // Every member of a replicated cluster holds every piece, but a distributed one spreads them: there only the
+        // cache knows, so a clustered store asks the cache.
+        this.pieceFile = local ? ComponentRegistry.componentOf(pieces, PersistenceManager.class)
+                .getStores(NonBlockingStore.class).stream().findFirst().orElse(null) : null;
+        this.piecePartitioner = ComponentRegistry.componentOf(pieces, KeyPartitioner.class);
         try {
             this.fileStore = java.nio.file.Files.getFileStore(location);
         } catch (java.io.IOException e) {
@@ -143,7 +163,7 @@ public final class InfinispanPieceStore implements PieceStore {
                     + (cluster.replicated() ? "replicated" : "distributed, " + cluster.numOwners() + " owners")
                     + ", cluster '" + cluster.name() + "' on " + cluster.bindAddress() + ":" + cluster.bindPort() + ")")
                     + ", soft-index file stores with synchronous writes in " + options.location().toAbsolutePath();
-            return new InfinispanPieceStore(manager, pieces, manifests, description, options.location());
+            return new InfinispanPieceStore(manager, pieces, manifests, description, options.location(), cluster == null);
         } catch (RuntimeException e) {
             manager.stop();
             throw e;
@@ -257,7 +277,8 @@ public final class InfinispanPieceStore implements PieceStore {
      * them is the torn tail (StoreDurabilityTest in CI: valueLength 262,156 at offset 14,805,211 of a 14,942,208-byte
      * file, right after the kill).
      */
-    private static void dropTorn(Cache<String, byte[]> cache, String key, PersistenceException e) {
+    private void dropTorn(Cache<String, byte[]> cache, String key, PersistenceException e) {
+        lastRemoval = System.nanoTime(); // a removal: see REMOVAL_SETTLE_NANOS
         LOG.warnf("dropping unreadable entry %s of %s (a write cut short by a crash): %s", key, cache.getName(),
                 e.getMessage());
         try {
@@ -269,17 +290,43 @@ public final class InfinispanPieceStore implements PieceStore {
 
     @Override
     public boolean hasPiece(byte[] sha256) {
-        return read(() -> pieces.containsKey(MemoryPieceStore.key(sha256)));
+        String key = MemoryPieceStore.key(sha256);
+        if (pieceFile == null || System.nanoTime() - lastRemoval < REMOVAL_SETTLE_NANOS) {
+            return read(() -> pieces.containsKey(key));
+        }
+        // The cache's containsKey loads the whole entry from the file store (Infinispan's CacheLoaderInterceptor): a
+        // 256 KiB read and two copies per piece, for every piece of a content whose held pieces are counted
+        // (ListContent, Stat). The file store's own containsKey reads only its index and the entry's header.
+        int segment = piecePartitioner.getSegment(key);
+        try {
+            return read(() -> {
+                try {
+                    return pieceFile.containsKey(segment, key).toCompletableFuture().join();
+                } catch (java.util.concurrent.CompletionException e) {
+                    throw new PersistenceException(e.getCause());
+                }
+            });
+        } catch (PersistenceException e) {
+            dropTorn(pieces, key, e); // as getPiece: a record running past its file's end is a torn write
+            return false;
+        }
+    }
+
+    /** Whether the piece is in the cache's memory (tests: {@link #hasPiece} must not load it there). */
+    boolean pieceInMemory(byte[] sha256) {
+        return pieces.getDataContainer().containsKey(MemoryPieceStore.key(sha256));
     }
 
     @Override
     public boolean removePiece(byte[] sha256) {
-        String key = MemoryPieceStore.key(sha256);
-        if (!read(() -> pieces.containsKey(key))) {
+        if (!hasPiece(sha256)) {
             return false;
         }
-        piecesWrite.remove(key);
-        return true;
+        // Not piecesWrite: a remove that ignores the previous value does not load the entry, and Infinispan removes
+        // from the file store only an entry it has loaded.
+        String key = MemoryPieceStore.key(sha256);
+        lastRemoval = System.nanoTime();
+        return read(() -> pieces.remove(key)) != null;
     }
 
     @Override

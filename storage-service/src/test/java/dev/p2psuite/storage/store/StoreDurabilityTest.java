@@ -103,6 +103,8 @@ class StoreDurabilityTest {
         assertThat(Files.isDirectory(dir)).isTrue();
         try (InfinispanPieceStore store = InfinispanPieceStore.open(InfinispanPieceStore.Options.embedded(dir))) {
             assertThat(store.hasPiece(hash)).isTrue();
+            assertThat(store.pieceInMemory(hash)).as("hasPiece asks the file store's index, it does not load the piece")
+                    .isFalse();
             assertThat(store.getPiece(hash)).isEqualTo(piece);
             StoredContent c = store.getContent(manifest.contentId()).orElseThrow();
             assertThat(c.manifest()).isEqualTo(manifest);

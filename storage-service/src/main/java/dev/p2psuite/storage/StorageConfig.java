@@ -29,6 +29,9 @@ public interface StorageConfig {
 
     Storage storage();
 
+    /** Who computes SHA-256 ({@code p2p.storage.sha256}). */
+    enum Sha256 { AUTO, NSS, JDK }
+
     /** Where pieces and manifests live. */
     enum Mode {
         /**
@@ -93,6 +96,17 @@ public interface StorageConfig {
          */
         @WithDefault("268435456")
         long minFreeBytes();
+
+        /**
+         * Who computes SHA-256 (piece verification, put hashing): {@code auto} = the system's NSS through the JDK's
+         * SunPKCS11 provider if found, else the JDK's own; {@code nss} = NSS or the service does not start;
+         * {@code jdk} = the JDK's own (fast only under the C2 JIT). See {@link NativeSha256}.
+         */
+        @WithDefault("auto")
+        Sha256 sha256();
+
+        /** Directory holding NSS's {@code libsoftokn3.so}; default: the first of the usual library directories. */
+        Optional<Path> nssLibraryDir();
 
         Cluster cluster();
 

@@ -36,6 +36,7 @@ public class StorageRuntime {
         this.config = config;
         this.store = store;
         StorageConfig.Storage s = config.storage();
+        NativeSha256.install(s.sha256(), s.nssLibraryDir());
         AtomicInteger n = new AtomicInteger();
         // Bounded threads, unbounded queue of small tasks: every stream keeps at most one task queued per step.
         this.io = new ThreadPoolExecutor(s.ioThreads(), s.ioThreads(), 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),

@@ -98,16 +98,9 @@ public final class InfinispanPieceStore implements PieceStore {
     private final AdvancedCache<String, byte[]> manifestsWrite;
     private final String description;
     private final java.nio.file.FileStore fileStore;
-    /** The pieces cache's own file store, asked directly whether a piece is there; null when clustered. */
+    /** The pieces cache's own file store (torn entries are deleted there: see dropTorn); null when clustered. */
     private final NonBlockingStore<Object, Object> pieceFile;
     private final KeyPartitioner piecePartitioner;
-    /**
-     * For this long after a piece was removed, {@link #hasPiece} asks the cache rather than the file store: SIFS
-     * answers its containsKey from the removal's tombstone header as if the entry were there, until its index has
-     * taken the removal in (milliseconds; seconds after a large delete).
-     */
-    static final long REMOVAL_SETTLE_NANOS = 60_000_000_000L;
-    private volatile long lastRemoval = System.nanoTime() - REMOVAL_SETTLE_NANOS;
 
     @SuppressWarnings("unchecked")
     private InfinispanPieceStore(DefaultCacheManager manager, Cache<String, byte[]> pieces,
@@ -278,11 +271,16 @@ public final class InfinispanPieceStore implements PieceStore {
      * file, right after the kill).
      */
     private void dropTorn(Cache<String, byte[]> cache, String key, PersistenceException e) {
-        lastRemoval = System.nanoTime(); // a removal: see REMOVAL_SETTLE_NANOS
         LOG.warnf("dropping unreadable entry %s of %s (a write cut short by a crash): %s", key, cache.getName(),
                 e.getMessage());
         try {
-            cache.remove(key);
+            if (cache == pieces && pieceFile != null) {
+                // The cache removes from its store only an entry it could load, and this one cannot be loaded.
+                join(pieceFile.delete(piecePartitioner.getSegment(key), key));
+                pieces.evict(key);
+            } else {
+                cache.remove(key);
+            }
         } catch (PersistenceException again) {
             LOG.warnf("could not remove %s: %s", key, again.getMessage());
         }
@@ -290,31 +288,25 @@ public final class InfinispanPieceStore implements PieceStore {
 
     @Override
     public boolean hasPiece(byte[] sha256) {
+        // The cache's containsKey loads the whole entry (a 256 KiB read): the file store's own containsKey reads only
+        // its index, but that also counts the torn tail a kill -9 leaves and, until the index catches up, a removed
+        // entry (SIFS reads the tombstone's header as an entry), and a piece counted as held is never fetched again.
         String key = MemoryPieceStore.key(sha256);
-        if (pieceFile == null || System.nanoTime() - lastRemoval < REMOVAL_SETTLE_NANOS) {
-            return read(() -> pieces.containsKey(key));
-        }
-        // The cache's containsKey loads the whole entry from the file store (Infinispan's CacheLoaderInterceptor): a
-        // 256 KiB read and two copies per piece, for every piece of a content whose held pieces are counted
-        // (ListContent, Stat). The file store's own containsKey reads only its index and the entry's header.
-        int segment = piecePartitioner.getSegment(key);
         try {
-            return read(() -> {
-                try {
-                    return pieceFile.containsKey(segment, key).toCompletableFuture().join();
-                } catch (java.util.concurrent.CompletionException e) {
-                    throw new PersistenceException(e.getCause());
-                }
-            });
+            return read(() -> pieces.containsKey(key));
         } catch (PersistenceException e) {
             dropTorn(pieces, key, e); // as getPiece: a record running past its file's end is a torn write
             return false;
         }
     }
 
-    /** Whether the piece is in the cache's memory (tests: {@link #hasPiece} must not load it there). */
-    boolean pieceInMemory(byte[] sha256) {
-        return pieces.getDataContainer().containsKey(MemoryPieceStore.key(sha256));
+    /** A file-store operation's result, its failure as the PersistenceException the cache would have thrown. */
+    private static <T> T join(java.util.concurrent.CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture().join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof PersistenceException p ? p : new PersistenceException(e.getCause());
+        }
     }
 
     @Override
@@ -322,11 +314,8 @@ public final class InfinispanPieceStore implements PieceStore {
         if (!hasPiece(sha256)) {
             return false;
         }
-        // Not piecesWrite: a remove that ignores the previous value does not load the entry, and Infinispan removes
-        // from the file store only an entry it has loaded.
-        String key = MemoryPieceStore.key(sha256);
-        lastRemoval = System.nanoTime();
-        return read(() -> pieces.remove(key)) != null;
+        piecesWrite.remove(MemoryPieceStore.key(sha256)); // hasPiece loaded it: removed from the file store too
+        return true;
     }
 
     @Override

@@ -103,8 +103,6 @@ class StoreDurabilityTest {
         assertThat(Files.isDirectory(dir)).isTrue();
         try (InfinispanPieceStore store = InfinispanPieceStore.open(InfinispanPieceStore.Options.embedded(dir))) {
             assertThat(store.hasPiece(hash)).isTrue();
-            assertThat(store.pieceInMemory(hash)).as("hasPiece asks the file store's index, it does not load the piece")
-                    .isFalse();
             assertThat(store.getPiece(hash)).isEqualTo(piece);
             StoredContent c = store.getContent(manifest.contentId()).orElseThrow();
             assertThat(c.manifest()).isEqualTo(manifest);
@@ -114,6 +112,37 @@ class StoreDurabilityTest {
             assertThat(store.removeContent(manifest.contentId())).isTrue();
             assertThat(store.removePiece(hash)).isTrue();
             assertThat(store.hasPiece(hash)).isFalse();
+        }
+    }
+
+    @Test
+    void aPieceWhoseRecordRunsPastTheEndOfItsFileIsDroppedAndCanBeStoredAgain() throws Exception {
+        byte[][] pieces = {DurabilityWriter.piece(2, 0), DurabilityWriter.piece(2, 1)};
+        byte[][] hashes = new byte[2][];
+        try (InfinispanPieceStore store = InfinispanPieceStore.open(InfinispanPieceStore.Options.embedded(dir))) {
+            for (int i = 0; i < 2; i++) {
+                hashes[i] = MessageDigest.getInstance("SHA-256").digest(pieces[i]);
+                store.putPiece(hashes[i], pieces[i]).join();
+            }
+        }
+        // What a kill -9 in the middle of the last write leaves (seen in CI): the index knows the record, the data
+        // file ends inside it.
+        Path log;
+        try (var files = Files.walk(dir)) {
+            log = files.filter(f -> f.toString().contains("pieces") && Files.isRegularFile(f))
+                    .max(java.util.Comparator.comparingLong(f -> f.toFile().length())).orElseThrow();
+        }
+        try (var ch = java.nio.channels.FileChannel.open(log, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() - 100_000);
+        }
+
+        try (InfinispanPieceStore store = InfinispanPieceStore.open(InfinispanPieceStore.Options.embedded(dir))) {
+            assertThat(store.getPiece(hashes[0])).isEqualTo(pieces[0]);
+            assertThat(store.hasPiece(hashes[1])).as("torn: not held").isFalse();
+            assertThat(store.getPiece(hashes[1])).isNull();
+            store.putPiece(hashes[1], pieces[1]).join();
+            assertThat(store.hasPiece(hashes[1])).isTrue();
+            assertThat(store.getPiece(hashes[1])).isEqualTo(pieces[1]);
         }
     }
 }

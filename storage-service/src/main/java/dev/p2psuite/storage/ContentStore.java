@@ -71,10 +71,13 @@ public final class ContentStore {
     private static final class Held {
         final Bitfield bits;
         long computedAt;
+        /** Every piece counted was read back or written durably here, not only listed in the store's index. */
+        final boolean exact;
 
-        Held(Bitfield bits, long computedAt) {
+        Held(Bitfield bits, long computedAt, boolean exact) {
             this.bits = bits;
             this.computedAt = computedAt;
+            this.exact = exact;
         }
     }
 
@@ -340,14 +343,27 @@ public final class ContentStore {
         return recentHits.get();
     }
 
-    /** Which pieces of the content are held (a copy). */
+    /**
+     * Which pieces of the content are held (a copy), as the store's index lists them: cheap, for advertising and
+     * summaries. After a crash it may count a torn piece; {@link #heldExactly} is for deciding what to fetch.
+     */
     public Bitfield held(StoredContent content) {
+        return held(content, false);
+    }
+
+    /** Which pieces of the content are held (a copy), each one checked readable (resuming a download). */
+    public Bitfield heldExactly(StoredContent content) {
+        return held(content, true);
+    }
+
+    private Bitfield held(StoredContent content, boolean exactly) {
         ContentId id = content.contentId();
         long now = System.nanoTime();
         Held h = heldCache.get(id);
         if (h != null) {
             synchronized (h) {
-                if (h.bits.isComplete() || now - h.computedAt < HELD_CACHE_NANOS) {
+                boolean fresh = now - h.computedAt < HELD_CACHE_NANOS;
+                if (h.bits.isComplete() && (h.exact || !exactly) || !exactly && fresh) {
                     return h.bits.copy();
                 }
             }
@@ -355,11 +371,12 @@ public final class ContentStore {
         Manifest m = content.manifest();
         Bitfield bits = new Bitfield(m.pieceCount());
         for (int i = 0; i < m.pieceCount(); i++) {
-            if (store.hasPiece(m.pieceHash(i))) {
+            byte[] sha = m.pieceHash(i);
+            if (exactly ? store.hasPiece(sha) : store.indexHasPiece(sha)) {
                 bits.set(i);
             }
         }
-        heldCache.put(id, new Held(bits.copy(), now));
+        heldCache.put(id, new Held(bits.copy(), now, exactly));
         return bits;
     }
 
@@ -433,7 +450,7 @@ public final class ContentStore {
     }
 
     private void markAllHeld(Manifest manifest) {
-        heldCache.put(manifest.contentId(), new Held(Bitfield.full(manifest.pieceCount()), System.nanoTime()));
+        heldCache.put(manifest.contentId(), new Held(Bitfield.full(manifest.pieceCount()), System.nanoTime(), true));
     }
 
     private void fire(ContentId id, int[] indexes) {

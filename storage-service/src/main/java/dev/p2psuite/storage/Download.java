@@ -263,7 +263,7 @@ final class Download {
             }
         }
         wanted = union;
-        picker = new PiecePicker(manifest.pieceCount(), contents.held(content), wanted, settings.picker(),
+        picker = new PiecePicker(manifest.pieceCount(), contents.heldExactly(content), wanted, settings.picker(),
                 exchange.penalties(), random);
         picker.setInOrder(subscribers.stream().anyMatch(s -> s.inOrder));
         phase = Phase.DOWNLOADING;

@@ -98,9 +98,15 @@ public final class InfinispanPieceStore implements PieceStore {
     private final AdvancedCache<String, byte[]> manifestsWrite;
     private final String description;
     private final java.nio.file.FileStore fileStore;
-    /** The pieces cache's own file store (torn entries are deleted there: see dropTorn); null when clustered. */
+    /** The pieces cache's own file store (indexHasPiece; torn entries are deleted there); null when clustered. */
     private final NonBlockingStore<Object, Object> pieceFile;
     private final KeyPartitioner piecePartitioner;
+    /**
+     * For this long after a piece was removed, {@link #indexHasPiece} asks the cache: SIFS answers its containsKey
+     * from a removal's tombstone as if the entry were there until its index has taken the removal in.
+     */
+    static final long REMOVAL_SETTLE_NANOS = 60_000_000_000L;
+    private volatile long lastRemoval = System.nanoTime() - REMOVAL_SETTLE_NANOS;
 
     @SuppressWarnings("unchecked")
     private InfinispanPieceStore(DefaultCacheManager manager, Cache<String, byte[]> pieces,
@@ -271,6 +277,7 @@ public final class InfinispanPieceStore implements PieceStore {
      * file, right after the kill).
      */
     private void dropTorn(Cache<String, byte[]> cache, String key, PersistenceException e) {
+        lastRemoval = System.nanoTime(); // see REMOVAL_SETTLE_NANOS
         LOG.warnf("dropping unreadable entry %s of %s (a write cut short by a crash): %s", key, cache.getName(),
                 e.getMessage());
         try {
@@ -300,6 +307,25 @@ public final class InfinispanPieceStore implements PieceStore {
         }
     }
 
+    /**
+     * The file store's own containsKey: its index only (the cache's loads the whole 256 KiB entry), so ListContent and
+     * Stat count a content's held pieces without reading them. A distributed cluster spreads pieces over members, so
+     * there only the cache knows.
+     */
+    @Override
+    public boolean indexHasPiece(byte[] sha256) {
+        if (pieceFile == null || System.nanoTime() - lastRemoval < REMOVAL_SETTLE_NANOS) {
+            return hasPiece(sha256);
+        }
+        String key = MemoryPieceStore.key(sha256);
+        try {
+            return read(() -> join(pieceFile.containsKey(piecePartitioner.getSegment(key), key)));
+        } catch (PersistenceException e) {
+            dropTorn(pieces, key, e);
+            return false;
+        }
+    }
+
     /** A file-store operation's result, its failure as the PersistenceException the cache would have thrown. */
     private static <T> T join(java.util.concurrent.CompletionStage<T> stage) {
         try {
@@ -314,6 +340,7 @@ public final class InfinispanPieceStore implements PieceStore {
         if (!hasPiece(sha256)) {
             return false;
         }
+        lastRemoval = System.nanoTime(); // see REMOVAL_SETTLE_NANOS
         piecesWrite.remove(MemoryPieceStore.key(sha256)); // hasPiece loaded it: removed from the file store too
         return true;
     }

@@ -26,6 +26,15 @@ public interface PieceStore extends AutoCloseable {
     /** True if a piece with this SHA-256 is held. */
     boolean hasPiece(byte[] sha256);
 
+    /**
+     * Whether the store's index lists the piece, for counting many pieces (held bitfields) without reading each one.
+     * May say true for a piece a crash tore, which a read then finds absent (and drops): rely on {@link #hasPiece}
+     * before skipping a fetch or a write.
+     */
+    default boolean indexHasPiece(byte[] sha256) {
+        return hasPiece(sha256);
+    }
+
     /** Forgets a piece; true if it was held. */
     boolean removePiece(byte[] sha256);
 

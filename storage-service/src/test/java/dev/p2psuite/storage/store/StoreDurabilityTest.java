@@ -110,8 +110,10 @@ class StoreDurabilityTest {
             assertThat(c.addedUnixMs()).isEqualTo(42);
             assertThat(store.contentIds()).containsExactly(manifest.contentId());
             assertThat(store.removeContent(manifest.contentId())).isTrue();
+            assertThat(store.indexHasPiece(hash)).isTrue();
             assertThat(store.removePiece(hash)).isTrue();
             assertThat(store.hasPiece(hash)).isFalse();
+            assertThat(store.indexHasPiece(hash)).as("a fresh tombstone is not a piece").isFalse();
         }
     }
 
@@ -138,7 +140,10 @@ class StoreDurabilityTest {
 
         try (InfinispanPieceStore store = InfinispanPieceStore.open(InfinispanPieceStore.Options.embedded(dir))) {
             assertThat(store.getPiece(hashes[0])).isEqualTo(pieces[0]);
+            assertThat(store.indexHasPiece(hashes[0])).isTrue();
+            assertThat(store.indexHasPiece(hashes[1])).as("the index still lists the torn piece").isTrue();
             assertThat(store.hasPiece(hashes[1])).as("torn: not held").isFalse();
+            assertThat(store.indexHasPiece(hashes[1])).as("dropped").isFalse();
             assertThat(store.getPiece(hashes[1])).isNull();
             store.putPiece(hashes[1], pieces[1]).join();
             assertThat(store.hasPiece(hashes[1])).isTrue();

@@ -363,7 +363,7 @@ public final class ContentStore {
         if (h != null) {
             synchronized (h) {
                 boolean fresh = now - h.computedAt < HELD_CACHE_NANOS;
-                if (h.bits.isComplete() && (h.exact || !exactly) || !exactly && fresh) {
+                if ((h.bits.isComplete() && (h.exact || !exactly)) || (!exactly && fresh)) {
                     return h.bits.copy();
                 }
             }

@@ -1,16 +1,19 @@
 package dev.p2psuite.storage;
 
+import dev.p2psuite.storage.core.Sha256;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.NoSuchProviderException;
 import java.security.Provider;
 import java.security.Security;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import dev.p2psuite.storage.core.Sha256;
 import org.jboss.logging.Logger;
 
 /**
@@ -100,7 +103,9 @@ final class NativeSha256 {
         }
         Provider p;
         try {
-            p = base.configure("--name=NSS\nnssLibraryDirectory=" + dir + "\nnssDbMode=noDb\nattributes=compatibility\n");
+            // "--" marks an inline configuration; noDb: hashing needs no certificate or key database
+            p = base.configure("--name=NSS\nnssLibraryDirectory=" + dir
+                    + "\nnssDbMode=noDb\nattributes=compatibility\n");
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot load NSS from " + dir + ": " + e.getMessage(), e);
         }
@@ -113,7 +118,7 @@ final class NativeSha256 {
         try {
             MessageDigest ours = MessageDigest.getInstance("SHA-256", p);
             MessageDigest jdk = MessageDigest.getInstance("SHA-256", "SUN");
-            String abc = HexFormat.of().formatHex(ours.digest("abc".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            String abc = HexFormat.of().formatHex(ours.digest("abc".getBytes(StandardCharsets.US_ASCII)));
             if (!abc.equals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")) {
                 throw new IllegalStateException("SHA-256(\"abc\") from " + p.getName() + " is " + abc);
             }
@@ -122,12 +127,12 @@ final class NativeSha256 {
             for (int length : new int[] {0, 1, 55, 64, 262_144, data.length}) {
                 ours.update(data, 0, length / 3);
                 ours.update(data, length / 3, length - length / 3);
-                if (!MessageDigest.isEqual(ours.digest(), jdk.digest(java.util.Arrays.copyOf(data, length)))) {
+                if (!MessageDigest.isEqual(ours.digest(), jdk.digest(Arrays.copyOf(data, length)))) {
                     throw new IllegalStateException("SHA-256 from " + p.getName() + " differs from the JDK's for "
                             + length + " bytes");
                 }
             }
-        } catch (NoSuchAlgorithmException | java.security.NoSuchProviderException e) {
+        } catch (NoSuchAlgorithmException | NoSuchProviderException e) {
             throw new IllegalStateException("no SHA-256 in " + p.getName() + ": " + e.getMessage(), e);
         }
     }

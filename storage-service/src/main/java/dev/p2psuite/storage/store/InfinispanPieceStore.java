@@ -118,8 +118,7 @@ public final class InfinispanPieceStore implements PieceStore {
         this.piecesWrite = this.pieces.withFlags(Flag.IGNORE_RETURN_VALUES);
         this.manifestsWrite = this.manifests.withFlags(Flag.IGNORE_RETURN_VALUES);
         this.description = description;
-        // Every member of a replicated cluster holds every piece, but a distributed one spreads them: there only the
-        // cache knows, so a clustered store asks the cache.
+        // A distributed cluster spreads the pieces over its members, so a clustered store always asks the cache.
         this.pieceFile = local ? ComponentRegistry.componentOf(pieces, PersistenceManager.class)
                 .getStores(NonBlockingStore.class).stream().findFirst().orElse(null) : null;
         this.piecePartitioner = ComponentRegistry.componentOf(pieces, KeyPartitioner.class);
@@ -162,7 +161,8 @@ public final class InfinispanPieceStore implements PieceStore {
                     + (cluster.replicated() ? "replicated" : "distributed, " + cluster.numOwners() + " owners")
                     + ", cluster '" + cluster.name() + "' on " + cluster.bindAddress() + ":" + cluster.bindPort() + ")")
                     + ", soft-index file stores with synchronous writes in " + options.location().toAbsolutePath();
-            return new InfinispanPieceStore(manager, pieces, manifests, description, options.location(), cluster == null);
+            return new InfinispanPieceStore(manager, pieces, manifests, description, options.location(),
+                    cluster == null);
         } catch (RuntimeException e) {
             manager.stop();
             throw e;
@@ -295,9 +295,8 @@ public final class InfinispanPieceStore implements PieceStore {
 
     @Override
     public boolean hasPiece(byte[] sha256) {
-        // The cache's containsKey loads the whole entry (a 256 KiB read): the file store's own containsKey reads only
-        // its index, but that also counts the torn tail a kill -9 leaves and, until the index catches up, a removed
-        // entry (SIFS reads the tombstone's header as an entry), and a piece counted as held is never fetched again.
+        // Exact because the cache's containsKey loads the whole entry (a 256 KiB read): a torn tail fails to load and
+        // is dropped. indexHasPiece is the cheap, inexact one.
         String key = MemoryPieceStore.key(sha256);
         try {
             return read(() -> pieces.containsKey(key));

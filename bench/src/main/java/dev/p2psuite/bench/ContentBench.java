@@ -125,6 +125,7 @@ public final class ContentBench {
             boolean verified = getAndVerify(downloader, id, file);
             double seconds = (System.nanoTime() - start) / 1e9;
             heap.stop();
+            heap.pauses().forEach((service, p) -> System.out.println("  " + service + " GC pauses: " + p));
             System.out.println("service CPU seconds during the get: " + cpuSeconds(cpuBefore, cpuTicks()));
             printThreadCpu(threadsBefore, threadTicks());
             System.out.printf(Locale.ROOT, "size_mib=%.0f seeders=%d seconds=%.3f mb_per_s=%.1f verified=%s "
@@ -424,6 +425,11 @@ public final class ContentBench {
 
         String maxService();
 
+        /** Per service, the GC pauses between start and stop ("young=12 full=3 ms=210"); empty if not known. */
+        default Map<String, String> pauses() {
+            return Map.of();
+        }
+
         static HeapPeak start(int basePort, int nodes) throws IOException {
             GcLogPeak logs = GcLogPeak.start(nodes);
             return logs != null ? logs : new HeapSampler(basePort, nodes);
@@ -496,7 +502,11 @@ public final class ContentBench {
                     pauses.put(service, String.format(Locale.ROOT, "young=%d full=%d ms=%.0f", young, full, ms));
                 }
             }
-            pauses.forEach((service, p) -> System.out.println("  " + service + " GC pauses: " + p));
+        }
+
+        @Override
+        public Map<String, String> pauses() {
+            return pauses;
         }
 
         private static long bytes(String n, String unit) {

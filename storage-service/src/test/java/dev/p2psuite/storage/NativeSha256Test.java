@@ -39,15 +39,15 @@ class NativeSha256Test {
         byte[] content = new byte[3 * 262_144 + 1_000];
         new SplittableRandom(7).nextBytes(content);
         Manifest jdk = PieceHasher.manifestOf(content);
+        Provider nssProvider = NativeSha256.nss(systemNss());
         for (int length : new int[] {0, 1}) {
             Manifest tiny = PieceHasher.manifestOf(new byte[length]);
-            Provider nss = NativeSha256.nss(systemNss());
-            Sha256.use(nss);
+            Sha256.use(nssProvider);
             assertThat(PieceHasher.manifestOf(new byte[length]).contentId()).isEqualTo(tiny.contentId());
             Sha256.use(null);
         }
 
-        Sha256.use(NativeSha256.nss(systemNss()));
+        Sha256.use(nssProvider);
 
         assertThat(Sha256.implementation()).isEqualTo("SunPKCS11-NSS");
         Manifest nss = PieceHasher.manifestOf(content);

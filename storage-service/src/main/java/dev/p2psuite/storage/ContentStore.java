@@ -43,11 +43,12 @@ public final class ContentStore {
     /** Held-bitfields cached (each at most 3.75 KB). */
     static final int HELD_CACHE_ENTRIES = 1024;
     /**
-     * Pieces fetched from peers kept on the heap after they are durable (16 MiB): the in-order reader that streams a
-     * download to its client (ReadContent wait_for_fetch) then takes the bytes it waits for from memory instead of
-     * reading each one back from the file store (a read and two 256 KiB copies through the store's marshalling per
-     * piece, the largest cost of a download in JFR profiles). It trails the download by at most the picker's pieces
-     * in flight (3 peers x pipeline depth 8), so this many cover it; a reader further behind reads the store.
+     * Pieces fetched from peers kept on the heap from the moment they are verified and handed to the store (16 MiB):
+     * the in-order reader that streams a download to its client (ReadContent wait_for_fetch) then takes the bytes it
+     * waits for from memory instead of reading each one back from the file store (a read and two 256 KiB copies
+     * through the store's marshalling per piece, the largest cost of a download in JFR profiles). It trails the
+     * download by at most the picker's pieces in flight (3 peers x pipeline depth 8), so this many cover it; a reader
+     * further behind reads the store.
      */
     static final int RECENT_PIECES = 64;
 
@@ -372,7 +373,9 @@ public final class ContentStore {
         Bitfield bits = new Bitfield(m.pieceCount());
         for (int i = 0; i < m.pieceCount(); i++) {
             byte[] sha = m.pieceHash(i);
-            if (exactly ? store.hasPiece(sha) : store.indexHasPiece(sha)) {
+            // The index first: for a piece not held it answers as surely as a load, and far sooner (a new
+            // download's 1,024 misses took 78 ms through the cache, 9 ms through the index, before its first request).
+            if (store.indexHasPiece(sha) && (!exactly || store.hasPiece(sha))) {
                 bits.set(i);
             }
         }
@@ -397,13 +400,20 @@ public final class ContentStore {
             write = CompletableFuture.completedFuture(null);
         } else {
             ensureRoom(data.length);
+            // In memory from now on: the in-order reader asks for a piece as soon as it is handed to the store, and
+            // the store would answer from its log before the group fsync (a 256 KiB read and copy per piece).
+            recent.put(hex, data);
             write = store.putPiece(sha, data);
             pendingWrites.put(hex, write);
             CompletableFuture<Void> w = write;
-            write.whenComplete((v, e) -> pendingWrites.remove(hex, w));
+            write.whenComplete((v, e) -> {
+                pendingWrites.remove(hex, w);
+                if (e != null) {
+                    recent.remove(hex); // not stored: the reader must not be served it as held
+                }
+            });
         }
         return write.thenRun(() -> {
-            recent.put(hex, data); // durable now: a waiting reader may take it from here
             markHeld(content.contentId(), content.manifest().pieceCount(), index);
             fire(content.contentId(), new int[] {index});
         });

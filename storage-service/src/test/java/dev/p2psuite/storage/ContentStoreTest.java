@@ -191,4 +191,77 @@ class ContentStoreTest {
         var result = s.finish();
         assertThat(store.piece(result.content(), 0)).isSameAs(chunk).isEqualTo(random(Manifest.PIECE_SIZE, 22));
     }
+
+    /** A store whose writes complete when the test says, and whose index may list what it cannot load. */
+    static final class SlowStore implements dev.p2psuite.storage.store.PieceStore {
+        final MemoryPieceStore backing = new MemoryPieceStore();
+        final List<java.util.concurrent.CompletableFuture<Void>> writes = new ArrayList<>();
+        final java.util.Set<String> listedOnly = new java.util.HashSet<>(); // torn: in the index, not loadable
+        int exactChecks;
+
+        public java.util.concurrent.CompletableFuture<Void> putPiece(byte[] h, byte[] d) {
+            var done = new java.util.concurrent.CompletableFuture<Void>();
+            writes.add(done);
+            return done.thenCompose(v -> backing.putPiece(h, d));
+        }
+        public byte[] getPiece(byte[] h) { return backing.getPiece(h); }
+        public boolean hasPiece(byte[] h) {
+            exactChecks++;
+            return backing.hasPiece(h);
+        }
+        public boolean indexHasPiece(byte[] h) {
+            return backing.hasPiece(h) || listedOnly.contains(java.util.HexFormat.of().formatHex(h));
+        }
+        public boolean removePiece(byte[] h) { return backing.removePiece(h); }
+        public void putContent(dev.p2psuite.storage.store.StoredContent c) { backing.putContent(c); }
+        public java.util.Optional<dev.p2psuite.storage.store.StoredContent> getContent(ContentId id) { return backing.getContent(id); }
+        public boolean removeContent(ContentId id) { return backing.removeContent(id); }
+        public List<ContentId> contentIds() { return backing.contentIds(); }
+        public long usableBytes() { return Long.MAX_VALUE; }
+        public String describe() { return "slow"; }
+        public void close() { }
+    }
+
+    @Test
+    void aVerifiedPieceIsServedFromMemoryWhileItsWriteRunsAndNotIfTheWriteFails() {
+        SlowStore slow = new SlowStore();
+        ContentStore contents = new ContentStore(slow, 4, InstantSource.system());
+        byte[] content = random(2 * Manifest.PIECE_SIZE, 23);
+        Manifest m = PieceHasher.manifestOf(content);
+        var stored = contents.storeFetchedManifest(m, new byte[0]);
+        byte[] first = java.util.Arrays.copyOfRange(content, 0, Manifest.PIECE_SIZE);
+        byte[] second = java.util.Arrays.copyOfRange(content, Manifest.PIECE_SIZE, content.length);
+        var firstStored = contents.storeVerifiedPiece(stored, 0, first);
+        var secondStored = contents.storeVerifiedPiece(stored, 1, second);
+
+        // Not durable yet, so not held; but the in-order reader gets the bytes without a read from the store.
+        assertThat(firstStored).isNotDone();
+        assertThat(contents.held(stored).cardinality()).isZero();
+        assertThat(contents.piece(stored, 0)).isSameAs(first);
+
+        slow.writes.get(0).complete(null);
+        slow.writes.get(1).completeExceptionally(new IllegalStateException("disk gone"));
+        assertThat(firstStored).isCompleted();
+        assertThat(secondStored).isCompletedExceptionally();
+        assertThat(contents.piece(stored, 0)).isSameAs(first);
+        assertThat(contents.piece(stored, 1)).isNull(); // never stored: not served as if it were
+    }
+
+    @Test
+    void heldExactlyAsksTheIndexFirstAndLoadsOnlyWhatItLists() {
+        SlowStore slow = new SlowStore();
+        ContentStore contents = new ContentStore(slow, 4, InstantSource.system());
+        byte[] content = random(5 * Manifest.PIECE_SIZE, 24);
+        Manifest m = PieceHasher.manifestOf(content);
+        var stored = contents.storeFetchedManifest(m, new byte[0]);
+        contents.storeVerifiedPiece(stored, 1, java.util.Arrays.copyOfRange(content, Manifest.PIECE_SIZE,
+                2 * Manifest.PIECE_SIZE));
+        slow.writes.forEach(w -> w.complete(null));
+        slow.listedOnly.add(java.util.HexFormat.of().formatHex(m.pieceHash(3))); // a torn tail the index still lists
+        slow.exactChecks = 0;
+
+        assertThat(contents.heldExactly(stored).toIndexes()).containsExactly(1);
+        assertThat(slow.exactChecks).isEqualTo(2); // pieces 1 and 3, the two the index lists; not the other three
+        assertThat(contents.held(stored).toIndexes()).containsExactly(1); // the exact answer is cached
+    }
 }

@@ -63,7 +63,8 @@ final class Download {
                     Duration progressInterval, Duration retryBackoff, PiecePicker.Config picker) {
         static Settings of(StorageConfig.Fetch f) {
             return new Settings(f.pieceTimeout(), f.maxPeers(), f.maxPeerFailures(), f.stallTimeout(),
-                    Duration.ofMillis(250), Duration.ofMillis(500), PiecePicker.Config.DEFAULT);
+                    Duration.ofMillis(250), Duration.ofMillis(500), new PiecePicker.Config(f.pipelineDepth(),
+                            PiecePicker.Config.DEFAULT.endgameMaxRequestsPerPiece()));
         }
     }
 

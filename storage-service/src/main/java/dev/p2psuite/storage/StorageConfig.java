@@ -216,9 +216,10 @@ public interface StorageConfig {
          * Pieces requested from one provider at a time (1..64, the most one RequestPieces call carries). Each call
          * crosses three processes (this service, the provider's gateway and storage-service), so deep pipelines mean
          * few calls: 32 (8 MiB) instead of 8 took a seeder's storage-service from ~0.4 to ~0.28 CPU-s per 85 MiB
-         * served (bench/transfer).
+         * served and bench/transfer from ~2.5 to ~2.2 s. The default stays 8: at 32 the free rider of
+         * FreeRiderSwarmTest finished only 1.14x after the contributors (1.57-1.76x at 8), not yet understood.
          */
-        @WithDefault("32")
+        @WithDefault("8")
         int pipelineDepth();
 
         /** Providers downloaded from at once. */

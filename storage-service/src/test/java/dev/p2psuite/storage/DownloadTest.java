@@ -150,7 +150,8 @@ class DownloadTest {
         Watcher w = fetch(fetches(dying, steady), id, null, false, dying, steady);
         assertThat(w.await().getCode()).isEqualTo(Status.Code.OK);
         assertThat(stored(id)).isEqualTo(data);
-        assertThat(dying.served.get()).isBetween(6, 8); // its concurrent streams race its death by a piece
+        // Each of its streams racing its death may finish the piece it was making: at most one per request in flight.
+        assertThat(dying.served.get()).isBetween(6, 6 + dev.p2psuite.storage.core.PiecePicker.DEFAULT_PIPELINE_DEPTH - 1);
     }
 
     @Test

@@ -60,11 +60,25 @@ final class Download {
 
     /** Tuning of downloads (StorageConfig.Fetch, shortened in tests). */
     record Settings(Duration pieceTimeout, int maxPeers, int maxPeerFailures, Duration stallTimeout,
-                    Duration progressInterval, Duration retryBackoff, PiecePicker.Config picker) {
+                    Duration progressInterval, Duration retryBackoff, PiecePicker.Config picker,
+                    int seedPipelineDepth) {
+        Settings(Duration pieceTimeout, int maxPeers, int maxPeerFailures, Duration stallTimeout,
+                 Duration progressInterval, Duration retryBackoff, PiecePicker.Config picker) {
+            this(pieceTimeout, maxPeers, maxPeerFailures, stallTimeout, progressInterval, retryBackoff, picker,
+                    picker.pipelineDepth());
+        }
+
+        Settings {
+            if (seedPipelineDepth < 1 || seedPipelineDepth > PiecePicker.MAX_PIPELINE_DEPTH) {
+                throw new IllegalArgumentException("seed pipeline depth must be 1.." + PiecePicker.MAX_PIPELINE_DEPTH
+                        + ", got " + seedPipelineDepth);
+            }
+        }
+
         static Settings of(StorageConfig.Fetch f) {
             return new Settings(f.pieceTimeout(), f.maxPeers(), f.maxPeerFailures(), f.stallTimeout(),
                     Duration.ofMillis(250), Duration.ofMillis(500), new PiecePicker.Config(f.pipelineDepth(),
-                            PiecePicker.Config.DEFAULT.endgameMaxRequestsPerPiece()));
+                            PiecePicker.Config.DEFAULT.endgameMaxRequestsPerPiece()), f.seedPipelineDepth());
         }
     }
 
@@ -565,6 +579,7 @@ final class Download {
                 }
                 picker.addPeer(p.id, p.has);
                 picker.setPeerChoking(p.id, p.choking);
+                setDepth(p);
                 fill(p);
             }
             case HAVE -> {
@@ -577,6 +592,7 @@ final class Download {
                         picker.onHave(p.id, index);
                     }
                 }
+                setDepth(p);
                 fill(p);
             }
             default -> { }
@@ -679,13 +695,25 @@ final class Download {
         }
     }
 
+    /**
+     * A seed (it holds every piece) may get a deeper pipeline (seed-pipeline-depth): fewer RequestPieces calls, each of
+     * which crosses three processes. Leechers keep the shallow one, so pieces spread among them as tit-for-tat needs
+     * (with depth 32 for every provider, FreeRiderSwarmTest's free rider kept up with the contributors).
+     */
+    private void setDepth(Peer p) {
+        if (p.has != null) {
+            picker.setPipelineDepth(p.id, p.has.isComplete() ? settings.seedPipelineDepth()
+                    : settings.picker().pipelineDepth());
+        }
+    }
+
     /** Keeps the peer's pipeline full: one RequestPieces call for whatever room the picker gives. */
     private void fill(Peer p) {
         if (finished || phase != Phase.DOWNLOADING || p.removed || p.provider == null || p.choking || p.has == null) {
             return;
         }
         // Batch: wait until half the pipeline is free, so steady state is a call per few pieces, not per piece.
-        int depth = settings.picker().pipelineDepth();
+        int depth = picker.pipelineDepth(p.id);
         if (picker.inFlight(p.id) > depth / 2) {
             return;
         }

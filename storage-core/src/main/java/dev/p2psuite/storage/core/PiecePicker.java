@@ -256,6 +256,12 @@ public final class PiecePicker {
                 .depth = depth;
     }
 
+    /** Requests allowed in flight to {@code peer}: its {@link #setPipelineDepth}, else the config's depth. */
+    public synchronized int pipelineDepth(NodeId peer) {
+        Peer p = peers.get(peer);
+        return p == null ? config.pipelineDepth() : p.depth;
+    }
+
     /**
      * A pipeline depth that keeps {@link #PIPELINE_TARGET}'s worth of a peer's measured rate requested (libtorrent's
      * request queue time), at least {@link #MIN_PIPELINE_DEPTH} and at most {@code max}. Deep queues at slow peers

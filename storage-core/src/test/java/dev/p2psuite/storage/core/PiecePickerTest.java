@@ -1,6 +1,7 @@
 package dev.p2psuite.storage.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.p2psuite.identity.NodeId;
 import dev.p2psuite.storage.core.PiecePicker.Config;
@@ -72,6 +73,18 @@ class PiecePickerTest {
         assertThat(p.pickUpTo(B, 2)).containsExactly(3).as("a failed piece comes back first, elsewhere");
         p.onPieceVerified(A, 0);
         assertThat(p.pickUpTo(A, 2)).containsExactly(16, 17);
+    }
+
+    @Test
+    void aPeersPipelineDepthIsTheConfigsUntilSetForIt() {
+        PiecePicker p = picker(100, new Config(8, 3), new PeerPenalties(), 4);
+        p.addPeer(A, Bitfield.full(100));
+        assertThat(p.pipelineDepth(A)).isEqualTo(8);
+        p.setPipelineDepth(A, 32);
+        assertThat(p.pipelineDepth(A)).isEqualTo(32);
+        assertThat(p.pickUpTo(A, 64)).hasSize(32);
+        assertThat(p.pipelineDepth(B)).as("unknown peer").isEqualTo(8);
+        assertThatThrownBy(() -> p.setPipelineDepth(A, 65)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -213,11 +213,12 @@ public interface StorageConfig {
         Duration pieceTimeout();
 
         /**
-         * Pieces requested from one provider at a time (1..64, the most one RequestPieces call carries). Each call
-         * crosses three processes (this service, the provider's gateway and storage-service), so deep pipelines mean
-         * few calls: 32 (8 MiB) instead of 8 took a seeder's storage-service from ~0.4 to ~0.28 CPU-s per 85 MiB
-         * served and bench/transfer from ~2.5 to ~2.2 s. The default stays 8: at 32 the free rider of
-         * FreeRiderSwarmTest finished only 1.14x after the contributors (1.57-1.76x at 8), not yet understood.
+         * Pieces requested at a time from a provider that lacks some (a leecher; seeds: {@link #seedPipelineDepth}),
+         * 1..64 (the most one RequestPieces call carries). Each call crosses three processes (this service, the
+         * provider's gateway and storage-service), so deep pipelines mean few calls: 32 (8 MiB) instead of 8 took a
+         * seeder's storage-service from ~0.4 to ~0.28 CPU-s per 85 MiB served and bench/transfer from ~2.5 to ~2.2 s.
+         * Shallow for leechers: at 32 for every provider, FreeRiderSwarmTest's free rider finished only 1.14x after
+         * the contributors (1.67-1.76x at 8).
          */
         @WithDefault("8")
         int pipelineDepth();

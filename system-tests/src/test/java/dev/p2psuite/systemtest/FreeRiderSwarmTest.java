@@ -53,7 +53,7 @@ import org.junit.jupiter.api.Test;
  * small part of the contributors' time, as it is for real contents, rather than a quarter of it.
  *
  * <p>Asserted: every leecher gets the content byte for byte; the free rider finishes at least {@value #MIN_RATIO}
- * times as late as the contributors' median (measured 1.64-1.76, see storage-service/README.md); the seeder gave it at
+ * times as late as the contributors' median (measured 1.51-1.76, see storage-service/README.md); the seeder gave it at
  * most {@value #MAX_SEEDER_SHARE} of its upload (an equal share; measured 0.10-0.16, most of it once the contributors
  * were done); the contributors' median stays within {@value #MAX_CONTRIBUTOR_SLOWDOWN} times what their download limit
  * allows (measured 1.09-1.12; 1.08-1.09 without the free rider). {@code -Dp2p.freerider.without=true}
@@ -74,8 +74,11 @@ class FreeRiderSwarmTest {
     static final long LEECHER_DOWNLOAD_LIMIT = Long.getLong("p2p.freerider.download-limit", 1024 * 1024);
     static final long SEEDER_UPLOAD_LIMIT = Long.getLong("p2p.freerider.seeder-limit", 2048 * 1024);
     static final long FREE_RIDER_CREDIT = Long.getLong("p2p.freerider.credit", 256 * 1024);
-    /** "Markedly later": below every measured ratio with margin. */
-    static final double MIN_RATIO = 1.5;
+    /**
+     * "Markedly later": below every measured ratio with margin. 1.5 until a run of unchanged defaults measured 1.51
+     * (2026-11-26); broken tit-for-tat measured 1.14 (every download pipelining 32 pieces), well below.
+     */
+    static final double MIN_RATIO = 1.35;
     /** Below an equal share of the seeder (1/5 with 5 leechers). */
     static final double MAX_SEEDER_SHARE = 0.2;
     static final double MAX_CONTRIBUTOR_SLOWDOWN = 1.3;

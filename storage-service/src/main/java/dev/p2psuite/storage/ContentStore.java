@@ -100,7 +100,7 @@ public final class ContentStore {
             });
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong piecesRead = new java.util.concurrent.atomic.AtomicLong();
-    /** Piece hash (hex) -> bytes of a recently fetched, verified and durable piece; oldest evicted first. */
+    /** Piece hash (hex) -> bytes of a recently verified piece (its write may still run); oldest evicted first. */
     private final Map<String, byte[]> recent = Collections.synchronizedMap(
             new LinkedHashMap<>(RECENT_PIECES * 2, 0.75f, false) {
                 @Override

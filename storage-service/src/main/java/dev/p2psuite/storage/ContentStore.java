@@ -46,8 +46,8 @@ public final class ContentStore {
      * Pieces fetched from peers kept on the heap from the moment they are verified and handed to the store (16 MiB):
      * the in-order reader that streams a download to its client (ReadContent wait_for_fetch) then takes the bytes it
      * waits for from memory instead of reading each one back from the file store (a read and two 256 KiB copies
-     * through the store's marshalling per piece, the largest cost of a download in JFR profiles). It trails the
-     * download by at most the picker's pieces in flight (3 peers x pipeline depth 8), so this many cover it; a reader
+     * through the store's marshalling per piece, the largest cost of a download in JFR profiles). The download
+     * fetches at most {@link Download#READ_AHEAD_PIECES} past that reader, so this many cover it; another reader
      * further behind reads the store.
      */
     static final int RECENT_PIECES = 64;
@@ -318,18 +318,30 @@ public final class ContentStore {
 
     /** Piece {@code index} of the content, or null if not held. The array is shared: do not modify it. */
     public byte[] piece(StoredContent content, int index) {
+        byte[] data = recentPiece(content, index);
+        if (data != null) {
+            return data;
+        }
         piecesRead.incrementAndGet();
         Manifest m = content.manifest();
-        byte[] sha = m.pieceHash(index);
-        byte[] data = recent.isEmpty() ? null : recent.get(HexFormat.of().formatHex(sha));
-        if (data != null) {
-            recentHits.incrementAndGet();
-        } else {
-            data = store.getPiece(sha);
-        }
+        data = store.getPiece(m.pieceHash(index));
         if (data != null && data.length != m.pieceLength(index)) {
             throw new IllegalStateException("stored piece " + index + " of " + content.contentId() + " has "
                     + data.length + " bytes, expected " + m.pieceLength(index) + " (store damaged)");
+        }
+        return data;
+    }
+
+    /**
+     * The piece if it is among the recently fetched pieces in memory (verified, its write may still run), else null;
+     * never touches the store, so it may run on an event loop.
+     */
+    public byte[] recentPiece(StoredContent content, int index) {
+        byte[] data = recent.isEmpty() ? null
+                : recent.get(HexFormat.of().formatHex(content.manifest().pieceHash(index)));
+        if (data != null) {
+            piecesRead.incrementAndGet();
+            recentHits.incrementAndGet();
         }
         return data;
     }

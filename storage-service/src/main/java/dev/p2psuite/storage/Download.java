@@ -20,6 +20,7 @@ import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,15 @@ final class Download {
 
     /** Most indexes in one RequestPieces call (piece_peer.proto). */
     static final int MAX_INDEXES_PER_CALL = 64;
+    /**
+     * Pieces past the furthest streaming reader's position (ReadContent wait_for_fetch, i.e. a GetContent client)
+     * that the download may fetch: fewer than the content store keeps in memory for readers
+     * ({@link ContentStore#RECENT_PIECES}), so the reader takes each piece from there. Unbounded, three seeds with
+     * pipelines of 32 ran 100+ MiB ahead of the client's stream on a busy 2-core machine, and the stream then read
+     * ~1,000 of 1,024 pieces back from the file store (20 young and a full collection per 256 MiB instead of 12).
+     * A download without a reader (Fetch alone) is not bounded.
+     */
+    static final int READ_AHEAD_PIECES = ContentStore.RECENT_PIECES - 8;
     /** Duplicate requests an idle peer makes at once in endgame. */
     static final int ENDGAME_REQUESTS_PER_IDLE_PEER = 2;
     /** Nothing requested for this long is reported as STALLED. */
@@ -179,6 +189,8 @@ final class Download {
     private ScheduledFuture<?> ticker;
     private final RateWindow rate = new RateWindow();
     private final List<String> manifestFailures = new ArrayList<>();
+    /** Streaming readers (ReadContent wait_for_fetch) -> the piece each waits for or reads. */
+    private final Map<Object, Integer> readers = new HashMap<>();
     private boolean manifestFromPeerNotFoundOnly = true;
 
     Download(ContentId id, ContentStore contents, Exchange exchange, Provider.Connector connector, Settings settings,
@@ -242,6 +254,40 @@ final class Download {
         });
     }
 
+    /** A streaming reader now waits for or reads piece {@code index}: the download stays within reach of it. */
+    void readerAt(Object reader, int index) {
+        loop.execute(() -> {
+            Integer before = readers.put(reader, index);
+            if (before == null || before != index) {
+                applyReadLimit();
+            }
+        });
+    }
+
+    /** A streaming reader ended. */
+    void readerGone(Object reader) {
+        loop.execute(() -> {
+            if (readers.remove(reader) != null) {
+                applyReadLimit();
+            }
+        });
+    }
+
+    private int readLimit() {
+        int furthest = -1;
+        for (int at : readers.values()) {
+            furthest = Math.max(furthest, at);
+        }
+        return furthest < 0 ? Integer.MAX_VALUE : furthest + READ_AHEAD_PIECES;
+    }
+
+    private void applyReadLimit() {
+        if (picker != null && !finished) {
+            picker.setReadLimit(readLimit());
+            fillAll();
+        }
+    }
+
     /** Ends the download with {@code status} (e.g. the content was deleted). */
     void abort(Status status) {
         loop.execute(() -> fail(status));
@@ -281,6 +327,7 @@ final class Download {
         picker = new PiecePicker(manifest.pieceCount(), contents.heldExactly(content), wanted, settings.picker(),
                 exchange.penalties(), random);
         picker.setInOrder(subscribers.stream().anyMatch(s -> s.inOrder));
+        picker.setReadLimit(readLimit());
         phase = Phase.DOWNLOADING;
         for (Subscriber s : List.copyOf(subscribers)) {
             sendManifestOrComplete(s);
@@ -351,6 +398,7 @@ final class Download {
         picker = new PiecePicker(manifest.pieceCount(), picker.held(), wanted, settings.picker(),
                 exchange.penalties(), random);
         picker.setInOrder(subscribers.stream().anyMatch(s -> s.inOrder));
+        picker.setReadLimit(readLimit());
         for (Peer p : peers.values()) {
             if (!p.removed && p.has != null) {
                 picker.addPeer(p.id, p.has);
@@ -988,8 +1036,9 @@ final class Download {
             return;
         }
         if (phase == Phase.DOWNLOADING) {
-            // STALLED: nothing requested for a while (every provider chokes us, is reconnecting, or lacks the pieces).
-            if (picker.progress().requestsInFlight() == 0) {
+            // STALLED: nothing requested for a while (every provider chokes us, is reconnecting, or lacks the pieces),
+            // not waiting for a slow reader to take what was fetched.
+            if (picker.progress().requestsInFlight() == 0 && !picker.waitsForReader()) {
                 if (stalledSince < 0) {
                     stalledSince = now;
                 }

@@ -137,6 +137,28 @@ final class Fetches implements ContentStore.Listener, AutoCloseable {
         release.forEach(f -> f.complete(null));
     }
 
+    /** A streaming reader of {@code id} waits for or reads piece {@code index} (the download's read-ahead bound). */
+    void readerAt(ContentId id, Object reader, int index) {
+        Download d;
+        synchronized (this) {
+            d = running.get(id);
+        }
+        if (d != null) {
+            d.readerAt(reader, index);
+        }
+    }
+
+    /** A streaming reader of {@code id} ended. */
+    void readerGone(ContentId id, Object reader) {
+        Download d;
+        synchronized (this) {
+            d = running.get(id);
+        }
+        if (d != null) {
+            d.readerGone(reader);
+        }
+    }
+
     /**
      * A future completing when piece {@code index} of {@code id} is stored (or its download ends); null if no
      * download of it runs.

@@ -23,6 +23,14 @@ final class FlowSender<T> {
         /** The next message, or null when the stream is complete. May block; may throw to end the call. */
         Next<T> next() throws Exception;
 
+        /**
+         * The next message if it can be made at once without blocking (e.g. from a piece in memory), else null and
+         * {@link #next} makes it on the I/O pool. Runs on the call's thread, never while {@link #next} runs.
+         */
+        default T nextWithoutBlocking() {
+            return null;
+        }
+
         /** The call ended (completed, failed or cancelled); release resources. Runs on the call's executor. */
         default void closed() {
         }
@@ -87,8 +95,26 @@ final class FlowSender<T> {
     }
 
     private void pump() {
-        while (!done && !queue.isEmpty() && call.isReady()) {
-            call.onNext(queue.poll());
+        while (!done) {
+            while (!queue.isEmpty() && call.isReady()) {
+                call.onNext(queue.poll());
+            }
+            if (ended || producing || queue.size() >= AHEAD) {
+                break;
+            }
+            // Made here when it needs no I/O: a hop through the I/O pool waits behind every piece being verified
+            // there, and the in-order reader then falls far behind a fast download (its pieces read back from disk).
+            T now;
+            try {
+                now = source.nextWithoutBlocking();
+            } catch (RuntimeException e) {
+                finish(e);
+                return;
+            }
+            if (now == null) {
+                break;
+            }
+            queue.add(now);
         }
         if (done) {
             return;

@@ -224,12 +224,12 @@ public interface StorageConfig {
         int pipelineDepth();
 
         /**
-         * {@link #pipelineDepth} for a provider that holds every piece (a seed), 1..64. Deep pipelines mean few calls
-         * (32: bench/transfer 2.11-2.26 s instead of ~2.3-2.5), but with 32 FreeRiderSwarmTest's free rider finished
-         * 1.53x and 1.66x after the contributors (1.67-1.76x at 8, the test needs 1.5x): too close to make it the
-         * default until that is understood.
+         * {@link #pipelineDepth} for a provider that holds every piece (a seed), 1..64. Deep pipelines mean few calls:
+         * with 32, bench/transfer's CPU per 256 MiB went from 4.2-4.9 to 3.4-4.0 CPU-s (with the read-ahead bound of
+         * Download.READ_AHEAD_PIECES). Seeds do not trade, so tit-for-tat is unchanged: FreeRiderSwarmTest's free
+         * rider finished 1.53-1.67x after the contributors at 32, as at 8 (1.51-1.76x).
          */
-        @WithDefault("8")
+        @WithDefault("32")
         int seedPipelineDepth();
 
         /** Providers downloaded from at once. */

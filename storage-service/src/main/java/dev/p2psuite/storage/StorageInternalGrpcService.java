@@ -250,6 +250,9 @@ public class StorageInternalGrpcService implements BindableService {
                 int index = m.pieceIndexAt(position);
                 if (index != pieceIndex) {
                     piece = null;
+                    if (request.getWaitForFetch()) {
+                        runtime.fetches().readerAt(id, this, index);
+                    }
                     byte[] data = contents.piece(content, index);
                     if (data == null && request.getWaitForFetch()) {
                         CompletableFuture<Void> arrival = runtime.fetches().awaitPiece(id, index);
@@ -271,14 +274,46 @@ public class StorageInternalGrpcService implements BindableService {
                     piece = data;
                     pieceIndex = index;
                 }
-                int from = (int) (position - m.pieceOffset(index));
+                return FlowSender.Next.now(chunk(index));
+            }
+
+            @Override
+            public ReadContentResponse nextWithoutBlocking() {
+                if (content == null || position >= end) {
+                    return null; // opening and ending go through next()
+                }
+                int index = content.manifest().pieceIndexAt(position);
+                if (index != pieceIndex) {
+                    byte[] data = contents.recentPiece(content, index);
+                    if (data == null) {
+                        return null;
+                    }
+                    if (request.getWaitForFetch()) {
+                        runtime.fetches().readerAt(id, this, index);
+                    }
+                    piece = data;
+                    pieceIndex = index;
+                }
+                return chunk(index);
+            }
+
+            @Override
+            public void closed() {
+                if (request.getWaitForFetch()) {
+                    runtime.fetches().readerGone(id, this);
+                }
+            }
+
+            /** The next chunk, from the current piece ({@code index}): at most the rest of it. */
+            private ReadContentResponse chunk(int index) {
+                int from = (int) (position - content.manifest().pieceOffset(index));
                 int n = (int) Math.min(piece.length - from, end - position); // <= one piece = 262,144 bytes
                 ReadContentResponse chunk = ReadContentResponse.newBuilder()
                         .setOffset(position)
                         .setData(UnsafeByteOperations.unsafeWrap(piece, from, n)) // stored pieces are never modified
                         .build();
                 position += n;
-                return FlowSender.Next.now(chunk);
+                return chunk;
             }
 
             private void open() {

@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -119,6 +120,28 @@ class DownloadTest {
         assertThat(List.of(a.served.get(), b.served.get(), c.served.get())).allSatisfy(n -> assertThat(n).isPositive());
         assertThat(exchange.totalReceived()).isGreaterThanOrEqualTo(data.length); // endgame copies count too
         System.out.println("three providers: served " + a.served + "/" + b.served + "/" + c.served + " pieces for 48");
+    }
+
+    @Test
+    void aStreamingReaderBoundsHowFarTheDownloadRunsAheadOfIt() throws Exception {
+        int ahead = Download.READ_AHEAD_PIECES;
+        byte[] data = content(ahead + 20, 12);
+        FakeProvider seed = new FakeProvider(data);
+        ContentId id = seed.manifest.contentId();
+        Fetches fetches = fetches(seed);
+        Watcher w = fetch(fetches, id, null, false, seed);
+        Object reader = new Object();
+        fetches.readerAt(id, reader, 0); // waits for piece 0, before any piece is picked
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> seed.served.get() == ahead);
+        Thread.sleep(1200); // longer than STALL_REPORT_NANOS
+        assertThat(seed.served.get()).as("nothing past the reader's read-ahead").isEqualTo(ahead);
+        assertThat(w.last().getState()).as("waiting for the reader is not a stall")
+                .isEqualTo(FetchState.FETCH_STATE_DOWNLOADING);
+        fetches.readerAt(id, reader, 10);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> seed.served.get() == ahead + 10);
+        fetches.readerGone(id, reader); // the reader ended: the rest comes at once
+        assertThat(w.await().getCode()).isEqualTo(Status.Code.OK);
+        assertThat(stored(id)).isEqualTo(data);
     }
 
     @Test

@@ -133,6 +133,8 @@ public final class PiecePicker {
     private final PeerPenalties penalties;
     private final RandomGenerator random;
     private boolean inOrder;
+    /** Pieces from this index on are not picked: a streaming reader's read-ahead bound ({@link #setReadLimit}). */
+    private int readLimit = Integer.MAX_VALUE;
     private final long[] wanted;
     private final long[] held;
     /** Missing wanted pieces with at least one request outstanding. */
@@ -323,13 +325,32 @@ public final class PiecePicker {
         this.inOrder = inOrder;
     }
 
+    /**
+     * Pieces from {@code limit} on are not picked until it is raised ({@link Integer#MAX_VALUE}: no bound): a reader
+     * streaming the content in order sets it some pieces past its position, so the download does not run further
+     * ahead of it than its pieces can wait in memory.
+     */
+    public synchronized void setReadLimit(int limit) {
+        this.readLimit = limit;
+    }
+
+    /** True if every wanted piece still missing lies at or past the read limit: the download waits for its reader. */
+    public synchronized boolean waitsForReader() {
+        return readLimit != Integer.MAX_VALUE && firstMissing() >= readLimit;
+    }
+
     private int pickNormal(Peer p) {
         int best = Integer.MAX_VALUE;
         int tieCount = 0;
         // Streaming among leechers: in order up to windowEnd only, rarest first beyond it (class comment).
         int windowEnd = !inOrder ? -1 : leechersPresent() ? firstMissing() + STREAM_WINDOW : Integer.MAX_VALUE;
-        for (int w = 0; w < words; w++) {
+        int wordsBelowLimit = readLimit == Integer.MAX_VALUE ? words : Math.min(words, (readLimit + 63) / 64);
+        for (int w = 0; w < wordsBelowLimit; w++) {
             long cand = p.has[w] & wanted[w] & ~held[w] & ~inFlight[w];
+            int below = readLimit - w * 64;
+            if (below < 64) {
+                cand &= (1L << below) - 1;
+            }
             for (; cand != 0; cand &= cand - 1) {
                 int i = w * 64 + Long.numberOfTrailingZeros(cand);
                 if (avoided(p, i)) {

@@ -76,6 +76,35 @@ class PiecePickerTest {
     }
 
     @Test
+    void aReadLimitHoldsPicksBelowItUntilRaised() {
+        PiecePicker p = picker(200, new Config(8, 3), new PeerPenalties(), 4);
+        p.setInOrder(true);
+        p.addPeer(A, Bitfield.full(200));
+        p.setPipelineDepth(A, 64);
+        p.setReadLimit(70); // crosses a 64-piece word of the bitfields
+        assertThat(p.pickUpTo(A, 64)).hasSize(64).doesNotContain(64, 65);
+        assertThat(p.pickUpTo(A, 64)).as("the pipeline is full").isEmpty();
+        p.onPieceVerified(A, 0);
+        assertThat(p.pickUpTo(A, 64)).containsExactly(64);
+        p.onPieceVerified(A, 1);
+        p.onPieceVerified(A, 2);
+        assertThat(p.pickUpTo(A, 64)).containsExactly(65, 66);
+        p.onPieceVerified(A, 3);
+        p.onPieceVerified(A, 4);
+        p.onPieceVerified(A, 5);
+        p.onPieceVerified(A, 6);
+        assertThat(p.pickUpTo(A, 64)).as("69 is the last below the limit").containsExactly(67, 68, 69);
+        assertThat(p.waitsForReader()).as("pieces 7..69 are missing below the limit").isFalse();
+        p.setReadLimit(0);
+        assertThat(p.pickUpTo(A, 64)).as("limit 0: nothing").isEmpty();
+        assertThat(p.waitsForReader()).isTrue();
+        p.setReadLimit(Integer.MAX_VALUE);
+        assertThat(p.pickUpTo(A, 64)).as("room for one: 63 in flight").containsExactly(70);
+        assertThat(p.isEndgame()).as("pieces held back by the limit are not endgame").isFalse();
+        assertThat(p.waitsForReader()).isFalse();
+    }
+
+    @Test
     void aPeersPipelineDepthIsTheConfigsUntilSetForIt() {
         PiecePicker p = picker(100, new Config(8, 3), new PeerPenalties(), 4);
         p.addPeer(A, Bitfield.full(100));

@@ -328,7 +328,8 @@ public final class PiecePicker {
     /**
      * Pieces from {@code limit} on are not picked until it is raised ({@link Integer#MAX_VALUE}: no bound): a reader
      * streaming the content in order sets it some pieces past its position, so the download does not run further
-     * ahead of it than its pieces can wait in memory.
+     * ahead of it than its pieces can wait in memory. It holds while every peer is a seed: among leechers, pieces are
+     * picked rarest first across the whole content, so that there is something to trade (class comment).
      */
     public synchronized void setReadLimit(int limit) {
         this.readLimit = limit;
@@ -336,7 +337,12 @@ public final class PiecePicker {
 
     /** True if every wanted piece still missing lies at or past the read limit: the download waits for its reader. */
     public synchronized boolean waitsForReader() {
-        return readLimit != Integer.MAX_VALUE && firstMissing() >= readLimit;
+        int limit = readLimit();
+        return limit != Integer.MAX_VALUE && firstMissing() >= limit;
+    }
+
+    private int readLimit() {
+        return readLimit == Integer.MAX_VALUE || leechersPresent() ? Integer.MAX_VALUE : readLimit;
     }
 
     private int pickNormal(Peer p) {
@@ -344,10 +350,11 @@ public final class PiecePicker {
         int tieCount = 0;
         // Streaming among leechers: in order up to windowEnd only, rarest first beyond it (class comment).
         int windowEnd = !inOrder ? -1 : leechersPresent() ? firstMissing() + STREAM_WINDOW : Integer.MAX_VALUE;
-        int wordsBelowLimit = readLimit == Integer.MAX_VALUE ? words : Math.min(words, (readLimit + 63) / 64);
+        int limit = readLimit();
+        int wordsBelowLimit = limit == Integer.MAX_VALUE ? words : Math.min(words, (limit + 63) / 64);
         for (int w = 0; w < wordsBelowLimit; w++) {
             long cand = p.has[w] & wanted[w] & ~held[w] & ~inFlight[w];
-            int below = readLimit - w * 64;
+            int below = limit - w * 64;
             if (below < 64) {
                 cand &= (1L << below) - 1;
             }

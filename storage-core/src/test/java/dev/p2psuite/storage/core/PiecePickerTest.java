@@ -105,6 +105,18 @@ class PiecePickerTest {
     }
 
     @Test
+    void aReadLimitDoesNotHoldBackADownloadAmongLeechers() {
+        PiecePicker p = picker(200, new Config(8, 3), new PeerPenalties(), 4);
+        p.setInOrder(true);
+        p.addPeer(A, Bitfield.full(200));
+        p.addPeer(B, range(200, 100, 200)); // a leecher: pieces 0..99 are the rare ones, traded rarest first
+        p.setPipelineDepth(A, 64);
+        p.setReadLimit(10);
+        assertThat(p.pickUpTo(A, 64)).hasSize(64);
+        assertThat(p.waitsForReader()).isFalse();
+    }
+
+    @Test
     void aPeersPipelineDepthIsTheConfigsUntilSetForIt() {
         PiecePicker p = picker(100, new Config(8, 3), new PeerPenalties(), 4);
         p.addPeer(A, Bitfield.full(100));

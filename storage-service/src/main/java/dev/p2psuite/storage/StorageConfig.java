@@ -227,7 +227,10 @@ public interface StorageConfig {
          * {@link #pipelineDepth} for a provider that holds every piece (a seed), 1..64. Deep pipelines mean few calls:
          * with 32, bench/transfer's CPU per 256 MiB went from 4.2-4.9 to 3.4-4.0 CPU-s (with the read-ahead bound of
          * Download.READ_AHEAD_PIECES). Seeds do not trade, so tit-for-tat is unchanged: FreeRiderSwarmTest's free
-         * rider finished 1.53-1.67x after the contributors at 32, as at 8 (1.51-1.76x).
+         * rider finished 1.53-1.67x after the contributors at 32, as at 8 (1.51-1.76x). Not under a download limit
+         * (download-limit-bytes-per-s): seeds then get {@link #pipelineDepth}, since each call reserves its bytes of
+         * the limit up front and a deep one held back the calls to leechers (the test's contributors took 1.16-1.26x
+         * their limit's time instead of 1.06-1.13x).
          */
         @WithDefault("32")
         int seedPipelineDepth();

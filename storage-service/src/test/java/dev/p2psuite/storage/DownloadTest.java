@@ -145,6 +145,25 @@ class DownloadTest {
     }
 
     @Test
+    void aSeedGetsTheDeepPipelineUnlessADownloadLimitBoundsTheRate() throws Exception {
+        Download.Settings deepSeeds = new Download.Settings(Duration.ofSeconds(2), 8, 3, Duration.ofSeconds(3),
+                Duration.ofMillis(100), Duration.ofMillis(50), PiecePicker.Config.DEFAULT, 32);
+        FakeProvider seed = new FakeProvider(content(40, 13));
+        Fetches unlimited = new Fetches(contents, exchange, new FakeProvider.Connector(seed), deepSeeds, io, timer);
+        assertThat(fetch(unlimited, seed.manifest.contentId(), null, false, seed).await().getCode())
+                .isEqualTo(Status.Code.OK);
+        assertThat(seed.callSizes.get(0)).isEqualTo(32);
+
+        Exchange limited = new Exchange(Choker.Config.DEFAULT, 0, 64L << 20, 2, InstantSource.system(),
+                new SplittableRandom(1), timer, Duration.ofSeconds(1), () -> true);
+        FakeProvider other = new FakeProvider(content(40, 14));
+        Fetches underLimit = new Fetches(contents, limited, new FakeProvider.Connector(other), deepSeeds, io, timer);
+        assertThat(fetch(underLimit, other.manifest.contentId(), null, false, other).await().getCode())
+                .isEqualTo(Status.Code.OK);
+        assertThat(other.callSizes.get(0)).isEqualTo(PiecePicker.DEFAULT_PIPELINE_DEPTH);
+    }
+
+    @Test
     void aPeerServingCorruptedBytesIsRejectedFetchedElsewhereAndBanned() throws Exception {
         byte[] data = content(24, 2);
         FakeProvider liar = new FakeProvider(data);

@@ -53,6 +53,8 @@ final class FakeProvider implements Provider {
     volatile int dieAfter = -1;
     volatile long delayMs;
     final AtomicInteger served = new AtomicInteger();
+    /** Pieces asked for by each RequestPieces call, in order. */
+    final List<Integer> callSizes = new CopyOnWriteArrayList<>();
     final List<Events<WatchChokeResponse>> watchers = new CopyOnWriteArrayList<>();
 
     FakeProvider(byte[] content) {
@@ -123,6 +125,7 @@ final class FakeProvider implements Provider {
 
     @Override
     public Cancellable requestPieces(ContentId id, int[] indexes, Bitfield have, Events<PieceResponse> answers) {
+        callSizes.add(indexes.length);
         AtomicBoolean cancelled = new AtomicBoolean();
         THREADS.execute(() -> {
             for (int index : indexes) {

@@ -56,6 +56,11 @@ final class Fetches implements ContentStore.Listener, AutoCloseable {
         return running.containsKey(id);
     }
 
+    /** The content's running download, or null. */
+    private synchronized Download runningDownload(ContentId id) {
+        return running.get(id);
+    }
+
     /** The gRPC face of Fetch: validates, then attaches the call to the content's download. */
     void fetch(FetchRequest request, ServerCallStreamObserver<FetchResponse> call, Executor callExecutor) {
         ContentId id;
@@ -139,10 +144,7 @@ final class Fetches implements ContentStore.Listener, AutoCloseable {
 
     /** A streaming reader of {@code id} waits for or reads piece {@code index} (the download's read-ahead bound). */
     void readerAt(ContentId id, Object reader, int index) {
-        Download d;
-        synchronized (this) {
-            d = running.get(id);
-        }
+        Download d = runningDownload(id);
         if (d != null) {
             d.readerAt(reader, index);
         }
@@ -150,10 +152,7 @@ final class Fetches implements ContentStore.Listener, AutoCloseable {
 
     /** A streaming reader of {@code id} ended. */
     void readerGone(ContentId id, Object reader) {
-        Download d;
-        synchronized (this) {
-            d = running.get(id);
-        }
+        Download d = runningDownload(id);
         if (d != null) {
             d.readerGone(reader);
         }
@@ -183,10 +182,7 @@ final class Fetches implements ContentStore.Listener, AutoCloseable {
 
     /** Aborts the content's download (DeleteContent). */
     void cancel(ContentId id) {
-        Download d;
-        synchronized (this) {
-            d = running.get(id);
-        }
+        Download d = runningDownload(id);
         if (d != null) {
             d.abort(Status.ABORTED.withDescription("content " + id + " was deleted on this node"));
         }

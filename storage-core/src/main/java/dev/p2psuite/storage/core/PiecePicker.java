@@ -348,9 +348,11 @@ public final class PiecePicker {
     private int pickNormal(Peer p) {
         int best = Integer.MAX_VALUE;
         int tieCount = 0;
-        // Streaming among leechers: in order up to windowEnd only, rarest first beyond it (class comment).
-        int windowEnd = !inOrder ? -1 : leechersPresent() ? firstMissing() + STREAM_WINDOW : Integer.MAX_VALUE;
-        int limit = readLimit();
+        // Streaming among leechers: in order up to windowEnd only, rarest first beyond it, and no read limit (class
+        // comment, setReadLimit).
+        boolean leechers = (inOrder || readLimit != Integer.MAX_VALUE) && leechersPresent();
+        int windowEnd = !inOrder ? -1 : leechers ? firstMissing() + STREAM_WINDOW : Integer.MAX_VALUE;
+        int limit = leechers ? Integer.MAX_VALUE : readLimit;
         int wordsBelowLimit = limit == Integer.MAX_VALUE ? words : Math.min(words, (limit + 63) / 64);
         for (int w = 0; w < wordsBelowLimit; w++) {
             long cand = p.has[w] & wanted[w] & ~held[w] & ~inFlight[w];

@@ -337,12 +337,13 @@ public final class PiecePicker {
 
     /** True if every wanted piece still missing lies at or past the read limit: the download waits for its reader. */
     public synchronized boolean waitsForReader() {
-        int limit = readLimit();
+        int limit = readLimitInForce(leechersPresent());
         return limit != Integer.MAX_VALUE && firstMissing() >= limit;
     }
 
-    private int readLimit() {
-        return readLimit == Integer.MAX_VALUE || leechersPresent() ? Integer.MAX_VALUE : readLimit;
+    /** The read limit that applies: none among leechers ({@link #setReadLimit}). */
+    private int readLimitInForce(boolean leechers) {
+        return leechers ? Integer.MAX_VALUE : readLimit;
     }
 
     private int pickNormal(Peer p) {
@@ -352,7 +353,7 @@ public final class PiecePicker {
         // comment, setReadLimit).
         boolean leechers = (inOrder || readLimit != Integer.MAX_VALUE) && leechersPresent();
         int windowEnd = !inOrder ? -1 : leechers ? firstMissing() + STREAM_WINDOW : Integer.MAX_VALUE;
-        int limit = leechers ? Integer.MAX_VALUE : readLimit;
+        int limit = readLimitInForce(leechers);
         int wordsBelowLimit = limit == Integer.MAX_VALUE ? words : Math.min(words, (limit + 63) / 64);
         for (int w = 0; w < wordsBelowLimit; w++) {
             long cand = p.has[w] & wanted[w] & ~held[w] & ~inFlight[w];
